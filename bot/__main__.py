@@ -1,0 +1,100 @@
+"""Entry points: `python -m bot [demo | sweep | standin]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import UTC, datetime
+
+from dotenv import load_dotenv
+
+
+def _parse_now(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--now takes an ISO-8601 time such as 2026-01-12T09:30 or 2026-01-12T09:30+00:00, "
+            f"not {value!r}"
+        ) from None
+    return moment
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Vigil: work execution assurance for Slack."
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser(
+        "demo", help="two weeks of a small firm against a local Slack stand-in; no setup"
+    )
+    sweep = sub.add_parser("sweep", help="one sweep as of --now (default: the clock)")
+    sweep.add_argument(
+        "--now", type=_parse_now, help="ISO-8601; without an offset, in TEAM_TIMEZONE"
+    )
+    sweep.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent; store and send nothing"
+    )
+    standin = sub.add_parser(
+        "standin", help="run the local Slack stand-in (for trying Vigil without Slack)"
+    )
+    standin.add_argument("--port", type=int, default=3001)
+    standin.add_argument(
+        "--user", action="append", default=[], metavar="ID[:TZ]", help="a known user"
+    )
+    standin.add_argument(
+        "--channel", action="append", default=[], metavar="ID", help="a known channel"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo())
+    if args.command == "standin":
+        from bot.standin import serve_forever
+
+        users = [dict(zip(("id", "tz"), u.split(":", 1), strict=False)) for u in args.user]
+        channels = [{"id": c} for c in args.channel]
+        try:
+            asyncio.run(serve_forever("127.0.0.1", args.port, users, channels))
+        except KeyboardInterrupt:
+            pass
+        return 0
+
+    load_dotenv()
+    from bot.config import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env()
+        if args.command == "sweep":
+            settings.require("SLACK_BOT_TOKEN")
+    except ConfigError as exc:
+        print(f"vigil: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "sweep":
+        from bot.app_factory import sweep_once
+
+        now = args.now or datetime.now(UTC)
+        if now.tzinfo is None:
+            from zoneinfo import ZoneInfo
+
+            now = now.replace(tzinfo=ZoneInfo(settings.team_timezone))
+        report = asyncio.run(sweep_once(settings, now.astimezone(UTC), dry_run=args.dry_run))
+        print(report.summary())
+        return 0 if not report.skipped else 1
+    print(
+        "vigil: the Slack app (python -m bot) arrives with the Slack surface; try `python -m bot demo`.",
+        file=sys.stderr,
+    )
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Working time: which days count, and how much of the working day has passed.
+
+Everything inside Vigil is an aware UTC datetime; a calendar converts to the team's (or a
+person's) zone only to ask "is this a working day, is it working hours". Working time is
+counted in working hours (09:00-18:00 by default) on working days (Monday-Friday minus the
+holidays of one country).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_lib
+
+WEEKEND = (5, 6)
+
+
+@lru_cache(maxsize=64)
+def _holiday_dates(country: str, year: int) -> frozenset[date]:
+    return frozenset(holidays_lib.country_holidays(country, years=year).keys())
+
+
+def _is_working(country: str | None, day: date) -> bool:
+    return day.weekday() not in WEEKEND and not (
+        country and day in _holiday_dates(country, day.year)
+    )
+
+
+@lru_cache(maxsize=256)
+def _year_prefix(country: str | None, year: int) -> tuple[int, ...]:
+    """Running count of working days through each day of one year."""
+    counts, running, day = [], 0, date(year, 1, 1)
+    while day.year == year:
+        running += _is_working(country, day)
+        counts.append(running)
+        day += timedelta(days=1)
+    return tuple(counts)
+
+
+def _yday(day: date) -> int:
+    return day.timetuple().tm_yday - 1
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    timezone: str = "UTC"
+    holiday_country: str | None = None
+    day_start: time = time(9, 0)
+    day_end: time = time(18, 0)
+    tz: ZoneInfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tz", ZoneInfo(self.timezone))
+        if self.holiday_country:
+            _holiday_dates(self.holiday_country, 2026)  # fail early on an unknown country
+
+    def in_zone(self, timezone: str) -> WorkCalendar:
+        """The same working days and hours, seen from another person's time zone."""
+        if timezone == self.timezone:
+            return self
+        return WorkCalendar(timezone, self.holiday_country, self.day_start, self.day_end)
+
+    # -- days ---------------------------------------------------------------------------
+    def is_holiday(self, day: date) -> bool:
+        return bool(self.holiday_country) and day in _holiday_dates(self.holiday_country, day.year)
+
+    def is_working_day(self, day: date) -> bool:
+        return _is_working(self.holiday_country, day)
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.tz).date()
+
+    def start_of_day(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), self.tz).astimezone(UTC)
+
+    def end_of_day(self, day: date) -> datetime:
+        """A deadline given as a date means the end of that day in the team's zone."""
+        return self.start_of_day(day + timedelta(days=1))
+
+    def next_working_day(self, day: date) -> date:
+        day += timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def add_working_days(self, day: date, n: int) -> date:
+        for _ in range(n):
+            day = self.next_working_day(day)
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]: how many working days have begun after `start`.
+        Constant time per year spanned, so that sweeps over long-lived tasks stay cheap."""
+        if end <= start:
+            return 0
+        country = self.holiday_country
+        first = _year_prefix(country, start.year)
+        if start.year == end.year:
+            return _year_prefix(country, end.year)[_yday(end)] - first[_yday(start)]
+        total = first[-1] - first[_yday(start)]
+        for year in range(start.year + 1, end.year):
+            total += _year_prefix(country, year)[-1]
+        return total + _year_prefix(country, end.year)[_yday(end)]
+
+    def shift_working_days(self, instant: datetime, n: int) -> datetime:
+        """The same local time of day, n working days later (n=0: unchanged)."""
+        if n <= 0:
+            return instant
+        local = instant.astimezone(self.tz)
+        day = self.add_working_days(local.date(), n)
+        return datetime.combine(day, local.timetz().replace(tzinfo=None), self.tz).astimezone(UTC)
+
+    # -- hours --------------------------------------------------------------------------
+    def _window(self, day: date) -> tuple[datetime, datetime]:
+        return (
+            datetime.combine(day, self.day_start, self.tz).astimezone(UTC),
+            datetime.combine(day, self.day_end, self.tz).astimezone(UTC),
+        )
+
+    def is_working_time(self, instant: datetime) -> bool:
+        day = self.local_date(instant)
+        if not self.is_working_day(day):
+            return False
+        start, end = self._window(day)
+        return start <= instant < end
+
+    def next_working_time(self, instant: datetime) -> datetime:
+        """`instant` if it falls in working hours, else the start of the next working hours."""
+        day = self.local_date(instant)
+        if self.is_working_day(day):
+            start, end = self._window(day)
+            if instant < start:
+                return start
+            if instant < end:
+                return instant
+        return self._window(self.next_working_day(day))[0]
+
+    def working_seconds(self, start: datetime, end: datetime) -> float:
+        """Working time between two instants, in seconds."""
+        if end <= start:
+            return 0.0
+        first, last = self.local_date(start), self.local_date(end)
+        if first == last:
+            return self._seconds_in_day(first, start, end)
+        whole_days = self.working_days_between(first, last - timedelta(days=1))
+        return (
+            self._seconds_in_day(first, start, end)
+            + whole_days * self.day_seconds()
+            + self._seconds_in_day(last, start, end)
+        )
+
+    def _seconds_in_day(self, day: date, start: datetime, end: datetime) -> float:
+        if not self.is_working_day(day):
+            return 0.0
+        lo, hi = self._window(day)
+        return max(0.0, (min(hi, end) - max(lo, start)).total_seconds())
+
+    def after_working_seconds(self, start: datetime, seconds: float) -> datetime:
+        """The instant at which `seconds` of working time have passed since `start`."""
+        day = self.local_date(start)
+        remaining = seconds
+        while True:
+            if self.is_working_day(day):
+                lo, hi = self._window(day)
+                lo = max(lo, start)
+                if lo < hi:
+                    span = (hi - lo).total_seconds()
+                    if remaining <= span:
+                        return lo + timedelta(seconds=remaining)
+                    remaining -= span
+            day += timedelta(days=1)
+
+    def day_seconds(self) -> float:
+        return (
+            datetime.combine(date(2000, 1, 1), self.day_end)
+            - datetime.combine(date(2000, 1, 1), self.day_start)
+        ).total_seconds()

@@ -1,0 +1,117 @@
+"""Settings, read once from the environment (and `.env`) into a frozen value.
+
+Nothing else in Vigil reads `os.environ`: the entry points build a `Settings` and pass it on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+from bot.monitor.policy import Policy, PolicyError
+
+DEFAULT_DB_PATH = Path("data") / "vigil.db"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class ConfigError(Exception):
+    """Configuration that stops start-up; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = f"sqlite:///{DEFAULT_DB_PATH}"
+    port: int = 3000
+    manager_channel: str | None = None
+    manager_user_ids: frozenset[str] = frozenset()
+    team_timezone: str = "UTC"
+    holiday_country: str | None = None
+    sweep_interval_seconds: int = 300
+    policy: Policy = field(default_factory=Policy)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def integer(name: str, default: int, minimum: int = 1) -> int:
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+            if value < minimum:
+                raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+            return value
+
+        timezone = get("TEAM_TIMEZONE") or "UTC"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"TEAM_TIMEZONE {timezone!r} is not an IANA time zone, e.g. Europe/London"
+            ) from None
+        country = get("HOLIDAY_COUNTRY")
+        if country:
+            country = country.upper()
+            if country not in holidays.list_supported_countries():
+                raise ConfigError(
+                    f"HOLIDAY_COUNTRY {country!r} is not a known country code, e.g. GB"
+                )
+        api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+        if not api_url.startswith(("http://", "https://")):
+            raise ConfigError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")
+        if not api_url.endswith("/"):
+            api_url += "/"
+        bot_token = get("SLACK_BOT_TOKEN")
+        if bot_token and not bot_token.startswith("xoxb-"):
+            raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        app_token = get("SLACK_APP_TOKEN")
+        if app_token and not app_token.startswith("xapp-"):
+            raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        managers = frozenset(
+            u.strip() for u in (get("MANAGER_USER_IDS") or "").split(",") if u.strip()
+        )
+        try:
+            policy = Policy().with_overrides((get("VIGIL_POLICY") or "").split())
+        except PolicyError as exc:
+            raise ConfigError(f"VIGIL_POLICY: {exc}") from None
+        return cls(
+            bot_token=bot_token,
+            signing_secret=get("SLACK_SIGNING_SECRET"),
+            app_token=app_token,
+            slack_api_url=api_url,
+            database_url=get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}",
+            port=integer("PORT", 3000),
+            manager_channel=get("MANAGER_CHANNEL"),
+            manager_user_ids=managers,
+            team_timezone=timezone,
+            holiday_country=country,
+            sweep_interval_seconds=integer("SWEEP_INTERVAL_SECONDS", 300),
+            policy=policy,
+        )
+
+    def require(self, *names: str) -> None:
+        """Stop with one line naming the first missing variable."""
+        for name in names:
+            attr = {
+                "SLACK_BOT_TOKEN": self.bot_token,
+                "SLACK_SIGNING_SECRET": self.signing_secret,
+                "MANAGER_CHANNEL": self.manager_channel,
+            }[name]
+            if not attr:
+                raise ConfigError(f"{name} is not set (see .env.example)")

@@ -1,0 +1,35 @@
+"""Action and callback ids, shared by the message builders and the handlers that answer them.
+
+An alert's context travels in its `block_id` (`vigil|<task>|<finding>`), so that every element
+keeps a fixed `action_id` and a handler finds the task and the finding from the block alone.
+"""
+
+from __future__ import annotations
+
+ACTION_PROGRESS_SELECT = "vigil_progress_select"
+ACTION_PROGRESS_OTHER = "vigil_progress_other"
+ACTION_DONE = "vigil_done"
+ACTION_BLOCKED = "vigil_blocked"
+ACTION_SNOOZE = "vigil_snooze"
+ACTION_MOVE_DEADLINE = "vigil_move_deadline"
+ACTION_ASSIGN = "vigil_assign"
+ACTION_REASSIGN = "vigil_reassign"
+ACTION_PING_OWNER = "vigil_ping_owner"
+
+BLOCK_PREFIX = "vigil"
+
+
+def context_block_id(task_id: int, finding_id: int | None, part: str) -> str:
+    return f"{BLOCK_PREFIX}|{task_id}|{finding_id or 0}|{part}"
+
+
+def parse_block_id(block_id: str) -> tuple[int, int | None] | None:
+    """(task id, finding id) from a block id made by `context_block_id`, or None."""
+    parts = block_id.split("|")
+    if len(parts) != 4 or parts[0] != BLOCK_PREFIX:
+        return None
+    try:
+        task_id, finding_id = int(parts[1]), int(parts[2])
+    except ValueError:
+        return None
+    return task_id, finding_id or None

@@ -1,0 +1,94 @@
+"""From rows to what a message says: the task as the rules see it, the finding's fresh facts,
+and the forecast from the task's history. Shared by delivery and the dry-run preview."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.calendar import WorkCalendar
+from bot.models import Finding, Notification, SlackUser, Task
+from bot.monitor import messages
+from bot.monitor.forecast import forecast_from_history
+from bot.monitor.ladder import MANAGERS
+from bot.monitor.policy import Policy
+from bot.monitor.rules import RULES_BY_ID, TaskView, time_used
+from bot.tasks import progress_points
+
+
+def task_view(session: Session, task: Task) -> TaskView:
+    parent_due = None
+    if task.parent_id is not None:
+        parent = session.get(Task, task.parent_id)
+        parent_due = parent.due_at if parent else None
+    owner_active = True
+    if task.owner_id:
+        user = session.get(SlackUser, task.owner_id)
+        owner_active = not (user and user.deleted)
+    return TaskView(
+        id=task.id,
+        status=task.status,
+        progress=task.progress,
+        created_at=task.created_at,
+        activity_at=task.activity_at,
+        owner_id=task.owner_id,
+        owner_active=owner_active,
+        due_at=task.due_at,
+        parent_id=task.parent_id,
+        parent_due_at=parent_due,
+    )
+
+
+def alert_for(
+    session: Session, task: Task, finding: Finding, now: datetime, policy: Policy, cal: WorkCalendar
+) -> messages.Alert:
+    view = task_view(session, task)
+    facts = (
+        RULES_BY_ID[finding.rule].check(view, now, policy, cal)
+        if finding.status == "open"
+        else None
+    )
+    return messages.Alert(
+        task_id=task.id,
+        title=task.title,
+        rule=finding.rule,
+        finding_id=finding.id,
+        facts=facts or finding.facts,
+        progress=task.progress,
+        status=task.status,
+        owner_id=task.owner_id,
+        creator_id=task.creator_id,
+        due_at=task.due_at,
+        opened_at=finding.opened_at,
+        now=now,
+        cal=cal,
+        used=time_used(view, now, cal),
+        forecast=forecast_from_history(
+            progress_points(session, task.id), due_at=task.due_at, now=now, cal=cal
+        ),
+        block_reason=task.block_reason,
+        parent_id=task.parent_id,
+        reminders=finding.reminders,
+        reminder_cap=policy.reminder_cap,
+        snoozed_until=finding.snoozed_until,
+        snooze_max_days=policy.snooze_max_days,
+    )
+
+
+def render(
+    alert: messages.Alert, note: Notification, ref: Notification | None
+) -> tuple[str, list[dict]]:
+    """The text and blocks of one notification."""
+    reason = messages.resolution_reason(alert.rule, alert.status, alert.progress, alert.owner_id)
+    if note.kind == "dm":
+        return messages.build_owner_alert(alert)
+    if note.kind == "reminder":
+        return messages.build_owner_alert(alert, reminder=True)
+    if note.kind in ("escalation", "update"):
+        return messages.build_manager_alert(alert)
+    if note.kind == "resolve_edit":
+        return messages.build_resolved(alert, reason, for_managers=note.to == MANAGERS)
+    if note.kind == "resolution":
+        return messages.build_resolution_reply(alert, reason)
+    raise ValueError(f"unknown notification kind {note.kind!r}")

@@ -1,0 +1,288 @@
+"""Delivery: send what the ladder decided, and record what Slack said.
+
+Each notification is read in one short transaction, sent with no transaction open (Slack may
+be slow; the database must not wait on it), and its outcome written in another. A notification
+is marked `sent` only after Slack answered `ok`; a failure leaves it pending for a later sweep
+(429: after `Retry-After`; 5xx or a timeout: after a growing back-off), so a message is
+delayed, never lost, and never sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, tuple_, update
+from sqlmodel import Session
+
+from bot.db import transaction
+from bot.models import LIVE_STATUSES, Finding, Notification, SlackUser, State, Task
+from bot.monitor import ladder
+from bot.monitor.alerts import alert_for, render
+from bot.monitor.gateway import CHANNEL, FATAL, RETRY, USER_GONE, DeliveryError
+from bot.monitor.ladder import MANAGERS
+from bot.monitor.monitor import Monitor
+
+log = logging.getLogger(__name__)
+
+MANAGER_HEALTH = "health.manager_channel"
+HOLD_WHEN_NO_CHANNEL = timedelta(minutes=15)
+CHANNEL_PROBLEM_RETRY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One message Slack accepted: the transcript the demo prints and the report counts."""
+
+    at: datetime
+    kind: str
+    to: str  # a user id, or the managers' channel id
+    channel: str
+    ts: str
+    task_id: int
+    rule: str
+    text: str
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[Sent] = field(default_factory=list)
+    failed: int = 0
+    cancelled: int = 0
+    deferred: int = 0  # waiting for someone's working hours
+    held: int = 0  # waiting for Slack (429, 5xx) or for a usable managers' channel
+    left: int = 0  # due, but over this sweep's budget
+    problems: list[str] = field(default_factory=list)
+
+
+def _backoff(attempts: int, retry_after: float | None) -> timedelta:
+    base = min(3600.0, 30.0 * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=max(base, retry_after or 0.0))
+
+
+class Deliverer:
+    def __init__(self, monitor: Monitor) -> None:
+        self.m = monitor
+        self._last_post: dict[str, float] = {}
+
+    async def deliver_due(self, now: datetime, budget: int | None = None) -> DeliveryReport:
+        report = DeliveryReport()
+        budget = self.m.policy.send_budget if budget is None else budget
+        if self.m.gateway is None:
+            return report
+        cursor = (now - timedelta(days=36500), 0)
+        stop = False
+        while not stop:
+            with transaction(self.m.engine) as session:
+                batch = session.execute(
+                    select(Notification.not_before, Notification.id)
+                    .where(
+                        Notification.status == "pending",
+                        Notification.not_before <= now,
+                        tuple_(Notification.not_before, Notification.id) > tuple_(*cursor),
+                    )
+                    .order_by(Notification.not_before, Notification.id)
+                    .limit(200)
+                ).all()
+            if not batch:
+                break
+            for not_before, note_id in batch:
+                cursor = (not_before, note_id)
+                if len(report.sent) >= budget:
+                    report.left += 1
+                    continue
+                outcome = await self._deliver_one(note_id, now, report)
+                if outcome == "stop":
+                    stop = True
+                    break
+        if stop:
+            with transaction(self.m.engine) as session:
+                report.left += (
+                    session.execute(
+                        select(Notification.id).where(
+                            Notification.status == "pending", Notification.not_before <= now
+                        )
+                    )
+                    .all()
+                    .__len__()
+                )
+        return report
+
+    # -- one notification ------------------------------------------------------------------
+    async def _deliver_one(self, note_id: int, now: datetime, report: DeliveryReport) -> str:
+        with transaction(self.m.engine) as session:
+            note = session.get(Notification, note_id)
+            if note is None or note.status != "pending":
+                return "skip"
+            finding = session.get(Finding, note.finding_id)
+            task = session.get(Task, note.task_id)
+            ref = session.get(Notification, note.ref_id) if note.ref_id else None
+            skip = self._why_not(note, finding, ref)
+            if skip:
+                note.status, note.error = "cancelled", skip
+                report.cancelled += 1
+                return "skip"
+            alert = alert_for(session, task, finding, now, self.m.policy, self.m.cal)
+            text, blocks = render(alert, note, ref)
+            ref_channel, ref_ts = (ref.channel, ref.ts) if ref else (None, None)
+            kind, to = note.kind, note.to
+
+        try:
+            if kind in ("dm", "reminder"):
+                wait_until = await self._owner_hours(to, now)
+                if wait_until is not None:
+                    self._defer(note_id, wait_until)
+                    report.deferred += 1
+                    return "skip"
+                channel = await self.m.gateway.open_dm(to)
+                await self._pace(channel)
+                channel, ts = await self.m.gateway.post(channel, text, blocks)
+            elif kind == "escalation":
+                if not self.m.manager_channel:
+                    self._hold(note_id, now + HOLD_WHEN_NO_CHANNEL, "MANAGER_CHANNEL is not set")
+                    report.held += 1
+                    report.problems.append("MANAGER_CHANNEL is not set: escalations are held")
+                    return "skip"
+                if not self.m.cal.is_working_time(now):
+                    self._defer(note_id, self.m.cal.next_working_time(now))
+                    report.deferred += 1
+                    return "skip"
+                await self._pace(self.m.manager_channel)
+                channel, ts = await self.m.gateway.post(self.m.manager_channel, text, blocks)
+            elif kind == "resolution":
+                await self._pace(ref_channel)
+                channel, ts = await self.m.gateway.post(ref_channel, text, blocks, thread_ts=ref_ts)
+            else:  # update, resolve_edit: the message already in Slack changes in place
+                await self._pace(ref_channel)
+                await self.m.gateway.update(ref_channel, ref_ts, text, blocks)
+                channel, ts = ref_channel, ref_ts
+        except DeliveryError as err:
+            return self._failed(note_id, to, err, now, report)
+
+        with transaction(self.m.engine) as session:
+            note = session.get(Notification, note_id)
+            note.status, note.sent_at, note.channel, note.ts = "sent", now, channel, ts
+            note.text, note.attempts, note.error = text, note.attempts + 1, None
+            if note.kind == "dm":
+                finding = session.get(Finding, note.finding_id)
+                ladder.settle_dm(finding, now, self.m.policy, self.m.cal)
+            if note.kind == "escalation":
+                self._set_health(session, None)
+            rule = session.get(Finding, note.finding_id).rule
+        recipient = self.m.manager_channel if to == MANAGERS else to
+        report.sent.append(Sent(now, kind, recipient or "", channel, ts, note.task_id, rule, text))
+        return "sent"
+
+    @staticmethod
+    def _why_not(note: Notification, finding: Finding, ref: Notification | None) -> str | None:
+        if note.kind in (*ladder.POSTS, "update") and finding.status != "open":
+            return "finding resolved before it was sent"
+        if note.kind in ("update", "resolve_edit", "resolution") and (
+            ref is None or ref.status != "sent"
+        ):
+            return "the message it refers to was never sent"
+        return None
+
+    # -- outcomes --------------------------------------------------------------------------
+    def _failed(
+        self, note_id: int, to: str, err: DeliveryError, now: datetime, report: DeliveryReport
+    ) -> str:
+        with transaction(self.m.engine) as session:
+            note = session.get(Notification, note_id)
+            note.attempts += 1
+            note.error = err.error
+            if err.kind == RETRY:
+                note.not_before = now + _backoff(note.attempts, err.retry_after)
+                report.held += 1
+                log.warning(
+                    "Slack said %s; notification %s waits until %s",
+                    err.error,
+                    note_id,
+                    note.not_before,
+                )
+                return "stop"  # Slack is struggling or limiting us: the rest waits too
+            if err.kind == CHANNEL and to == MANAGERS:
+                note.not_before = now + CHANNEL_PROBLEM_RETRY
+                self._set_health(
+                    session, f"managers' channel {self.m.manager_channel}: {err.error}"
+                )
+                report.held += 1
+                report.problems.append(f"managers' channel {self.m.manager_channel}: {err.error}")
+                log.error(
+                    "cannot post to the managers' channel %s: %s", self.m.manager_channel, err.error
+                )
+                return "skip"
+            note.status = "failed"
+            report.failed += 1
+            finding = session.get(Finding, note.finding_id)
+            if note.kind == "dm":
+                ladder.settle_dm(finding, now, self.m.policy, self.m.cal)
+            if err.kind == USER_GONE:
+                self._user_left(session, to, now)
+            elif err.kind == FATAL:
+                log.error("Slack refused notification %s (%s): %s", note_id, note.kind, err.error)
+        return "skip"
+
+    def _user_left(self, session: Session, user_id: str, now: datetime) -> None:
+        """An owner who left turns into `missing_owner` on the next look at their tasks."""
+        user = session.get(SlackUser, user_id) or SlackUser(id=user_id, fetched_at=now)
+        user.deleted, user.fetched_at = True, now
+        session.add(user)
+        session.execute(
+            update(Task)
+            .where(Task.owner_id == user_id, Task.status.in_(LIVE_STATUSES))
+            .values(next_check_at=now)
+        )
+
+    def _defer(self, note_id: int, until: datetime) -> None:
+        with transaction(self.m.engine) as session:
+            session.get(Notification, note_id).not_before = until
+
+    def _hold(self, note_id: int, until: datetime, why: str) -> None:
+        with transaction(self.m.engine) as session:
+            note = session.get(Notification, note_id)
+            note.not_before, note.error = until, why
+            self._set_health(session, why)
+
+    @staticmethod
+    def _set_health(session: Session, problem: str | None) -> None:
+        state = session.get(State, MANAGER_HEALTH) or State(key=MANAGER_HEALTH)
+        state.value = problem
+        session.add(state)
+
+    # -- people and pacing -----------------------------------------------------------------
+    async def _owner_hours(self, user_id: str, now: datetime) -> datetime | None:
+        """None when it is working time for this person now, else when it next will be."""
+        tz = await self._user_tz(user_id, now)
+        cal = self.m.cal.in_zone(tz) if tz else self.m.cal
+        return None if cal.is_working_time(now) else cal.next_working_time(now)
+
+    async def _user_tz(self, user_id: str, now: datetime) -> str | None:
+        with transaction(self.m.engine) as session:
+            user = session.get(SlackUser, user_id)
+            if user and user.fetched_at > now - self.m.user_cache_ttl:
+                if user.deleted:
+                    raise DeliveryError(USER_GONE, "account_inactive")
+                return user.tz
+        info = await self.m.gateway.user_info(user_id)  # DeliveryError passes up
+        with transaction(self.m.engine) as session:
+            user = session.get(SlackUser, user_id) or SlackUser(id=user_id, fetched_at=now)
+            user.tz, user.name, user.deleted, user.fetched_at = (
+                info.tz,
+                info.name,
+                info.deleted,
+                now,
+            )
+            session.add(user)
+        if info.deleted:
+            raise DeliveryError(USER_GONE, "account_inactive")
+        return info.tz
+
+    async def _pace(self, channel: str) -> None:
+        last = self._last_post.get(channel)
+        if last is not None:
+            wait = 1.0 - (self.m.monotonic() - last)
+            if wait > 0:
+                await self.m.sleep(wait)
+        self._last_post[channel] = self.m.monotonic()

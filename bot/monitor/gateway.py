@@ -1,0 +1,120 @@
+"""The narrow door to Slack's Web API for the monitor: four calls, and one error type that
+says what the caller should do about a failure.
+
+The client is slack_sdk's `AsyncWebClient` with its own retries switched off: a sweep must not
+sit in a retry loop. A failure becomes a `DeliveryError` and the notification waits for a later
+sweep, which is how a 429's `Retry-After` is honoured without blocking anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger(__name__)
+
+RETRY, USER_GONE, CHANNEL, FATAL = "retry", "user_gone", "channel", "fatal"
+USER_GONE_ERRORS = {"user_not_found", "user_disabled", "account_inactive", "cannot_dm_bot"}
+CHANNEL_ERRORS = {"channel_not_found", "is_archived", "not_in_channel"}
+RETRY_ERRORS = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
+
+
+class DeliveryError(Exception):
+    def __init__(self, kind: str, error: str, retry_after: float | None = None) -> None:
+        super().__init__(error)
+        self.kind, self.error, self.retry_after = kind, error, retry_after
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: str
+    tz: str | None
+    deleted: bool
+    name: str | None
+
+
+def make_client(token: str, base_url: str, timeout: int = 10) -> AsyncWebClient:
+    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+
+
+def _classify(exc: Exception) -> DeliveryError:
+    if isinstance(exc, SlackApiError):
+        response = exc.response
+        status = getattr(response, "status_code", 200)
+        error = ""
+        try:
+            error = str(response.get("error") or "")
+        except Exception:  # a non-JSON body from a proxy or an outage page
+            error = ""
+        if status == 429 or error == "ratelimited":
+            headers = getattr(response, "headers", {}) or {}
+            retry_after = headers.get("Retry-After") or headers.get("retry-after") or 1
+            try:
+                seconds = float(retry_after[0] if isinstance(retry_after, list) else retry_after)
+            except (TypeError, ValueError):
+                seconds = 1.0
+            return DeliveryError(RETRY, "ratelimited", seconds)
+        if status >= 500 or error in RETRY_ERRORS:
+            return DeliveryError(RETRY, error or f"http_{status}")
+        if error in USER_GONE_ERRORS:
+            return DeliveryError(USER_GONE, error)
+        if error in CHANNEL_ERRORS:
+            return DeliveryError(CHANNEL, error)
+        return DeliveryError(FATAL, error or f"http_{status}")
+    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+        return DeliveryError(RETRY, f"{type(exc).__name__}: {exc}")
+    # Anything else is unexpected: keep the traceback, and keep the message for later.
+    log.exception("unexpected error talking to Slack")
+    return DeliveryError(RETRY, f"{type(exc).__name__}: {exc}")
+
+
+class SlackGateway:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._dm_channels: dict[str, str] = {}
+
+    async def _call(self, coro: Any) -> Any:
+        try:
+            return await coro
+        except Exception as exc:  # classified: every failure becomes a decision for the caller
+            raise _classify(exc) from exc
+
+    async def open_dm(self, user_id: str) -> str:
+        if user_id not in self._dm_channels:
+            resp = await self._call(self.client.conversations_open(users=user_id))
+            self._dm_channels[user_id] = resp["channel"]["id"]
+        return self._dm_channels[user_id]
+
+    async def post(
+        self, channel: str, text: str, blocks: list[dict], thread_ts: str | None = None
+    ) -> tuple[str, str]:
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        resp = await self._call(self.client.chat_postMessage(**kwargs))
+        return resp["channel"], resp["ts"]
+
+    async def update(self, channel: str, ts: str, text: str, blocks: list[dict]) -> None:
+        await self._call(self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks))
+
+    async def user_info(self, user_id: str) -> UserInfo:
+        resp = await self._call(self.client.users_info(user=user_id))
+        user = resp["user"]
+        return UserInfo(
+            id=user_id,
+            tz=user.get("tz"),
+            deleted=bool(user.get("deleted")),
+            name=user.get("real_name") or user.get("name"),
+        )

@@ -1,0 +1,284 @@
+"""What Vigil says about a finding: to the owner, to the managers, and when it resolves.
+
+Builders are pure: an `Alert` in, `(text, blocks)` out. The text is the notification and
+screen-reader fallback; the blocks say what is wrong in numbers, why, and what clears it, and
+carry the buttons that fix it in one click.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot import ids
+from bot.blocks import (
+    Block,
+    actions,
+    bars,
+    button,
+    context,
+    datepicker,
+    day_label,
+    escape,
+    mention,
+    option,
+    section,
+    static_select,
+    task_ref,
+    users_select,
+)
+from bot.calendar import WorkCalendar
+from bot.monitor.forecast import Forecast
+
+RULE_TITLES = {
+    "missing_owner": "no owner",
+    "missing_deadline": "no deadline",
+    "overdue": "overdue",
+    "stalled": "stalled",
+    "behind_pace": "behind pace",
+    "deadline_conflict": "due after its parent",
+    "blocked": "blocked",
+}
+
+
+@dataclass(frozen=True)
+class Alert:
+    task_id: int
+    title: str
+    rule: str
+    finding_id: int
+    facts: dict[str, Any]
+    progress: int
+    status: str
+    owner_id: str | None
+    creator_id: str
+    due_at: datetime | None
+    opened_at: datetime
+    now: datetime
+    cal: WorkCalendar
+    used: float | None = None
+    forecast: Forecast | None = None
+    block_reason: str | None = None
+    parent_id: int | None = None
+    reminders: int = 0
+    reminder_cap: int = 5
+    snoozed_until: datetime | None = None
+    snooze_max_days: int = 3
+
+    def due_day(self) -> date | None:
+        if self.due_at is None:
+            return None
+        return self.cal.local_date(self.due_at - timedelta(microseconds=1))
+
+    def open_for(self) -> str:
+        days = self.cal.working_days_between(
+            self.cal.local_date(self.opened_at), self.cal.local_date(self.now)
+        )
+        if days == 0:
+            hours = max(0, int((self.now - self.opened_at).total_seconds() // 3600))
+            return "under an hour" if hours == 0 else f"{hours} h"
+        return f"{days} working day{'s' if days != 1 else ''}"
+
+
+def _days(n: object) -> str:
+    return f"{n} working day{'s' if n != 1 else ''}"
+
+
+def _iso_day(value: object, cal: WorkCalendar) -> str:
+    instant = datetime.fromisoformat(str(value))
+    return day_label(cal.local_date(instant - timedelta(microseconds=1)))
+
+
+def problem(alert: Alert) -> tuple[str, str, str]:
+    """(what is wrong, why it matters, what clears it), in words and numbers."""
+    f, cal = alert.facts, alert.cal
+    if alert.rule == "missing_owner":
+        if f.get("why") == "owner left":
+            what = f"has an owner who has left Slack ({mention(str(f.get('owner')))})"
+        else:
+            what = "has no owner"
+        return what, "Work nobody owns is work nobody is doing.", "Assign an owner."
+    if alert.rule == "missing_deadline":
+        return (
+            "has no deadline",
+            "Without a date nobody can tell whether it is late.",
+            "Set a deadline.",
+        )
+    if alert.rule == "overdue":
+        late = int(f.get("working_days_late", 0))
+        due = day_label(alert.due_day()) if alert.due_at else "?"
+        when = "today" if late == 0 else f"{_days(late)} ago"
+        return (
+            f"is overdue: it was due {due} ({when}) and is at {alert.progress}%",
+            "The deadline has passed and the work is not done.",
+            "Mark it done, or move the deadline to a date you can keep.",
+        )
+    if alert.rule == "stalled":
+        since = day_label(cal.local_date(datetime.fromisoformat(str(f["since"]))))
+        n = int(f.get("working_days", 0))
+        return (
+            f"has had no progress since {since}: this is working day {n} without any, "
+            f"at {alert.progress}%",
+            f"Nothing has moved for more than {_days(f.get('stall_days', 3))}.",
+            "Record progress, mark it done, or say you are blocked.",
+        )
+    if alert.rule == "behind_pace":
+        return (
+            f"is behind pace: {f.get('time_used')}% of its time is used and it is "
+            f"{alert.progress}% done",
+            f"Progress is {f.get('behind_by')} points behind the time used "
+            f"(the limit is {f.get('tolerance')}).",
+            "Record progress, or move the deadline to one the pace can meet.",
+        )
+    if alert.rule == "deadline_conflict":
+        return (
+            f"is due {_iso_day(f['due_at'], cal)}, {_days(f.get('working_days_after'))} after "
+            f"its parent #{f.get('parent')} (due {_iso_day(f['parent_due_at'], cal)})",
+            "A subtask due after its parent makes the parent late too.",
+            f"Move this deadline to {_iso_day(f['parent_due_at'], cal)} or earlier.",
+        )
+    if alert.rule == "blocked":
+        reason = escape(alert.block_reason or "no reason given")
+        return (
+            f"is blocked: {reason}",
+            "The owner has asked for help.",
+            "Remove the obstacle, reassign, or move the deadline; then unblock it.",
+        )
+    return (f"has a finding {alert.rule}", "", "")
+
+
+def forecast_line(alert: Alert) -> str:
+    fc = alert.forecast
+    if fc is None:
+        return "Forecast: none yet, no progress has been recorded."
+    pace = f"{fc.pace_per_day:.1f}".rstrip("0").rstrip(".")
+    line = f"Forecast: at {pace} points a working day it finishes {day_label(fc.finish_day)}"
+    if alert.due_at is None:
+        return line + "."
+    if fc.working_days_late > 0:
+        return line + f", {_days(fc.working_days_late)} late."
+    return line + ", on time."
+
+
+def _numbers(alert: Alert) -> Block:
+    parts = [bars(alert.progress, alert.used), f"owner {mention(alert.owner_id)}"]
+    if alert.due_at:
+        parts.append(f"due {day_label(alert.due_day())}")
+    return context("  ·  ".join(parts))
+
+
+def _block(alert: Alert, part: str) -> str:
+    return ids.context_block_id(alert.task_id, alert.finding_id, part)
+
+
+def _progress_options(current: int) -> list[Block]:
+    return [option(f"{p}%", str(p)) for p in range(0, 101, 10) if p != current] or [
+        option("100%", "100")
+    ]
+
+
+def owner_buttons(alert: Alert) -> list[Block]:
+    """set progress, done, I'm blocked, snooze; move the deadline; assign where it helps."""
+    first: list[Block] = [
+        static_select(
+            "Set progress", ids.ACTION_PROGRESS_SELECT, _progress_options(alert.progress)
+        ),
+        button("Other progress…", ids.ACTION_PROGRESS_OTHER, "other"),
+        button("Done", ids.ACTION_DONE, "done", style="primary"),
+    ]
+    if alert.status != "blocked":
+        first.append(button("I'm blocked", ids.ACTION_BLOCKED, "blocked", style="danger"))
+    snooze = [
+        option(f"Snooze {n} working day{'s' if n > 1 else ''}", str(n))
+        for n in range(1, alert.snooze_max_days + 1)
+    ]
+    first.append(static_select("Snooze", ids.ACTION_SNOOZE, snooze))
+    second: list[Block] = [
+        datepicker("Move the deadline", ids.ACTION_MOVE_DEADLINE, _offered_day(alert))
+    ]
+    if alert.rule == "missing_owner":
+        second.append(users_select("Assign an owner", ids.ACTION_ASSIGN))
+    return [actions(_block(alert, "fix"), first), actions(_block(alert, "plan"), second)]
+
+
+def _offered_day(alert: Alert) -> date | None:
+    """The forecast finish day when there is one; for a conflict, the parent's deadline."""
+    if alert.rule == "deadline_conflict":
+        return alert.cal.local_date(
+            datetime.fromisoformat(str(alert.facts["parent_due_at"])) - timedelta(microseconds=1)
+        )
+    if alert.forecast is not None:
+        return alert.forecast.finish_day
+    return None
+
+
+def build_owner_alert(alert: Alert, *, reminder: bool = False) -> tuple[str, list[Block]]:
+    what, why, clears = problem(alert)
+    lead = "Reminder: " if reminder else ""
+    text = f"{lead}#{alert.task_id} {escape(alert.title)} {what}."
+    head = f":warning: {lead}{task_ref(alert.task_id, alert.title)} {what}."
+    if reminder:
+        head += f" (reminder {alert.reminders} of {alert.reminder_cap})"
+    details = f"*Why:* {why}\n*{forecast_line(alert)}*\n*Clears when:* {clears}"
+    blocks = [section(head), _numbers(alert), section(details)] + owner_buttons(alert)
+    return text, blocks
+
+
+def build_manager_alert(alert: Alert) -> tuple[str, list[Block]]:
+    what, why, _ = problem(alert)
+    opened = f"open {alert.open_for()}"
+    if alert.reminders:
+        opened += f", owner reminded {alert.reminders}×"
+    text = f"#{alert.task_id} {escape(alert.title)} {what}. Owner: {mention(alert.owner_id)}."
+    head = (
+        f":rotating_light: {task_ref(alert.task_id, alert.title)} {what}.\n"
+        f"Owner {mention(alert.owner_id)} · {RULE_TITLES.get(alert.rule, alert.rule)} · {opened}"
+    )
+    elements = [
+        users_select("Reassign", ids.ACTION_REASSIGN),
+        datepicker("Move the deadline", ids.ACTION_MOVE_DEADLINE, _offered_day(alert)),
+    ]
+    if alert.owner_id:
+        elements.append(button("Ping owner", ids.ACTION_PING_OWNER, "ping"))
+    blocks = [
+        section(head),
+        _numbers(alert),
+        context(f"Why: {why}  ·  {forecast_line(alert)}"),
+        actions(_block(alert, "manage"), elements),
+    ]
+    return text, blocks
+
+
+def build_resolved(alert: Alert, reason: str, *, for_managers: bool) -> tuple[str, list[Block]]:
+    """The edit that replaces a DM or the managers' message once the finding clears."""
+    label = RULE_TITLES.get(alert.rule, alert.rule)
+    text = f"Resolved: #{alert.task_id} {escape(alert.title)} is no longer {label}: {reason}."
+    head = f":white_check_mark: {task_ref(alert.task_id, alert.title)} is no longer *{label}*: {reason}."
+    blocks = [section(head), _numbers(alert)]
+    if for_managers:
+        blocks.append(context(f"Was open {alert.open_for()}."))
+    return text, blocks
+
+
+def build_resolution_reply(alert: Alert, reason: str) -> tuple[str, list[Block]]:
+    label = RULE_TITLES.get(alert.rule, alert.rule)
+    text = f"#{alert.task_id} is no longer {label} after {alert.open_for()}: {reason}."
+    return text, [section(f":white_check_mark: {text}")]
+
+
+def resolution_reason(rule: str, status: str, progress: int, owner_id: str | None) -> str:
+    """Why a finding cleared, from the task as it is now (mrkdwn, safe to show as is)."""
+    if status == "done":
+        return "marked done"
+    if status == "cancelled":
+        return "the task was cancelled"
+    return {
+        "missing_owner": f"{mention(owner_id)} now owns it",
+        "missing_deadline": "a deadline was set",
+        "overdue": "the deadline was moved",
+        "stalled": f"progress recorded ({progress}%)",
+        "behind_pace": f"back on pace ({progress}%)",
+        "deadline_conflict": "the deadlines agree now",
+        "blocked": "unblocked",
+    }.get(rule, "cleared")

@@ -1,0 +1,241 @@
+"""Replay a scenario through the real product: the task service, the rules, the ladder, the
+message builders and delivery through slack_sdk to the built-in Slack stand-in, with a
+simulated clock. The demo and `simulate` both run this."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot import tasks as service
+from bot.calendar import WorkCalendar
+from bot.db import create_schema, make_engine, transaction
+from bot.models import Finding, Task
+from bot.monitor import ladder
+from bot.monitor.gateway import SlackGateway, make_client
+from bot.monitor.monitor import Monitor
+from bot.monitor.sweep import SweepReport, run_sweep
+from bot.scenario import Scenario, ScenarioTask, Update
+from bot.standin import SlackStandIn
+
+TOKEN = "xoxb-standin"
+KINDS = {"resolve_edit": "resolution"}  # the transcript's names for delivery's kinds
+
+
+@dataclass(frozen=True)
+class Message:
+    at: datetime
+    to: str
+    kind: str
+    task: str
+    rules: tuple[str, ...]
+    text: str
+
+    def as_json(self) -> dict:
+        return {
+            "at": self.at.isoformat(),
+            "to": self.to,
+            "kind": self.kind,
+            "task": self.task,
+            "rules": list(self.rules),
+            "text": self.text,
+        }
+
+
+@dataclass
+class Action:
+    at: datetime
+    seq: int
+    task: ScenarioTask
+    update: Update | None = None  # None: create the task
+
+
+@dataclass
+class ReplayResult:
+    scenario: Scenario
+    messages: list[Message] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sweeps: int = 0
+    task_ids: dict[str, int] = field(default_factory=dict)
+    final: dict[str, dict] = field(default_factory=dict)
+    first_flagged: dict[str, datetime] = field(default_factory=dict)
+
+
+def calendar_for(scenario: Scenario) -> WorkCalendar:
+    return WorkCalendar(
+        scenario.timezone,
+        scenario.holiday_country,
+        scenario.policy.day_start,
+        scenario.policy.day_end,
+    )
+
+
+def _timeline(scenario: Scenario) -> list[Action]:
+    actions: list[Action] = []
+    seq = 0
+    for task in scenario.tasks:
+        actions.append(Action(task.created, seq, task))
+        seq += 1
+        for update in task.updates:
+            actions.append(Action(update.at, seq, task, update))
+            seq += 1
+    # Parents before subtasks at the same instant: a subtask needs its parent's id.
+    depth = {t.key: 0 for t in scenario.tasks}
+    by_key = {t.key: t for t in scenario.tasks}
+    for t in scenario.tasks:
+        cursor, d = t, 0
+        while cursor.parent and d < 10:
+            cursor, d = by_key[cursor.parent], d + 1
+        depth[t.key] = d
+    return sorted(actions, key=lambda a: (a.at, a.update is not None, depth[a.task.key], a.seq))
+
+
+def _apply(m: Monitor, action: Action, result: ReplayResult) -> None:
+    task, update, ids = action.task, action.update, result.task_ids
+    with transaction(m.engine) as session:
+        try:
+            if update is None:
+                if task.parent and task.parent not in ids:
+                    raise service.TaskError(f"parent {task.parent} is created later")
+                row = service.create_task(
+                    session,
+                    title=task.title,
+                    creator=task.creator,
+                    owner=task.owner,
+                    due_at=task.due,
+                    due_has_time=task.due_has_time,
+                    parent_id=ids.get(task.parent) if task.parent else None,
+                    description=task.description,
+                    now=action.at,
+                    source_key=task.key,
+                )
+                ids[task.key] = row.id
+                return
+            tid, by, at, c = ids[task.key], update.by, update.at, update.changes
+            if "owner" in c:
+                service.assign(session, tid, c["owner"], by=by, now=at)
+            if "due" in c:
+                due, has_time = c["due"]
+                service.set_due(session, tid, due, by=by, now=at, has_time=has_time)
+            if "progress" in c:
+                service.set_progress(session, tid, c["progress"], by=by, now=at, note=c.get("note"))
+            elif "note" in c:
+                service.add_note(session, tid, c["note"], by=by, now=at)
+            status = c.get("status")
+            if status == "blocked":
+                service.block(session, tid, c.get("reason") or "", by=by, now=at)
+            elif status == "open":
+                service.unblock(session, tid, by=by, now=at)
+            elif status == "done":
+                service.complete(session, tid, by=by, now=at)
+            elif status == "cancelled":
+                service.cancel(session, tid, by=by, now=at)
+            if "snooze" in c:
+                finding = session.execute(
+                    select(Finding).where(
+                        Finding.task_id == tid,
+                        Finding.rule == c["snooze"],
+                        Finding.status == "open",
+                    )
+                ).scalar_one_or_none()
+                if finding is None:
+                    raise service.TaskError(f"no open {c['snooze']} alert to snooze")
+                ladder.snooze(
+                    session,
+                    finding,
+                    m.policy.snooze_days,
+                    by=by,
+                    now=at,
+                    policy=m.policy,
+                    cal=m.cal,
+                )
+        except (service.TaskError, ladder.SnoozeError) as exc:
+            session.rollback()
+            result.warnings.append(f"{action.at.isoformat()} {task.key}: {exc}")
+
+
+def _record(report: SweepReport, result: ReplayResult, keys: dict[int, str]) -> None:
+    for sent in report.sent:
+        result.messages.append(
+            Message(
+                at=sent.at,
+                to=sent.to,
+                kind=KINDS.get(sent.kind, sent.kind),
+                task=keys.get(sent.task_id, str(sent.task_id)),
+                rules=(sent.rule,),
+                text=sent.text,
+            )
+        )
+        if sent.kind in ("dm", "escalation"):
+            result.first_flagged.setdefault(keys.get(sent.task_id, ""), sent.at)
+
+
+async def _no_sleep(_seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+async def replay(
+    scenario: Scenario,
+    *,
+    workdir: Path | None = None,
+    on_sweep: Callable[[SweepReport], None] | None = None,
+) -> ReplayResult:
+    result = ReplayResult(scenario)
+    with tempfile.TemporaryDirectory(prefix="vigil-replay-") as tmp:
+        db = (workdir or Path(tmp)) / f"{scenario.name}.db"
+        db.unlink(missing_ok=True)
+        engine = make_engine(f"sqlite:///{db}")
+        create_schema(engine)
+        standin = SlackStandIn(token=TOKEN)
+        for person in scenario.people:
+            standin.add_user(person.id, name=person.name, tz=person.tz)
+        standin.add_channel(scenario.channel, name="managers")
+        await standin.start()
+        client = make_client(TOKEN, standin.url)
+        clock = [0.0]
+        monitor = Monitor(
+            engine=engine,
+            cal=calendar_for(scenario),
+            policy=scenario.policy,
+            gateway=SlackGateway(client),
+            manager_channel=scenario.channel,
+            sleep=_no_sleep,
+            monotonic=lambda: clock.__setitem__(0, clock[0] + 1.0) or clock[0],
+        )
+        try:
+            actions = _timeline(scenario)
+            keys: dict[int, str] = {}
+            now, i = scenario.start, 0
+            while now <= scenario.end:
+                while i < len(actions) and actions[i].at <= now:
+                    _apply(monitor, actions[i], result)
+                    i += 1
+                keys = {v: k for k, v in result.task_ids.items()}
+                report = await run_sweep(monitor, now)
+                result.sweeps += 1
+                _record(report, result, keys)
+                if on_sweep:
+                    on_sweep(report)
+                now += scenario.sweep_every
+            with transaction(engine) as session:
+                for row in session.execute(select(Task)).scalars():
+                    result.final[keys.get(row.id, str(row.id))] = {
+                        "id": row.id,
+                        "title": row.title,
+                        "status": row.status,
+                        "progress": row.progress,
+                        "owner": row.owner_id,
+                        "due": row.due_at.isoformat() if row.due_at else None,
+                        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+                    }
+        finally:
+            await client.session.close() if client.session else None
+            await standin.stop()
+            engine.dispose()
+    return result
