@@ -8,6 +8,7 @@ holidays of one country).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -38,6 +39,16 @@ def _year_prefix(country: str | None, year: int) -> tuple[int, ...]:
         counts.append(running)
         day += timedelta(days=1)
     return tuple(counts)
+
+
+@lru_cache(maxsize=8192)
+def _window(timezone: str, day: date, start: time, end: time) -> tuple[datetime, datetime]:
+    """A working day's hours as UTC instants (cached: sweeps ask for the same days a lot)."""
+    tz = ZoneInfo(timezone)
+    return (
+        datetime.combine(day, start, tz).astimezone(UTC),
+        datetime.combine(day, end, tz).astimezone(UTC),
+    )
 
 
 def _yday(day: date) -> int:
@@ -87,9 +98,18 @@ class WorkCalendar:
         return day
 
     def add_working_days(self, day: date, n: int) -> date:
-        for _ in range(n):
-            day = self.next_working_day(day)
-        return day
+        """The n-th working day after `day` (n=0: `day` itself). Found by bisecting the
+        year's running count, so a sweep pays the same for a week as for a quarter."""
+        if n <= 0:
+            return day
+        country, year = self.holiday_country, day.year
+        target = _year_prefix(country, year)[_yday(day)] + n
+        while True:
+            prefix = _year_prefix(country, year)
+            if target <= prefix[-1]:
+                return date(year, 1, 1) + timedelta(days=bisect_left(prefix, target))
+            target -= prefix[-1]
+            year += 1
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]: how many working days have begun after `start`.
@@ -115,10 +135,7 @@ class WorkCalendar:
 
     # -- hours --------------------------------------------------------------------------
     def _window(self, day: date) -> tuple[datetime, datetime]:
-        return (
-            datetime.combine(day, self.day_start, self.tz).astimezone(UTC),
-            datetime.combine(day, self.day_end, self.tz).astimezone(UTC),
-        )
+        return _window(self.timezone, day, self.day_start, self.day_end)
 
     def is_working_time(self, instant: datetime) -> bool:
         day = self.local_date(instant)
@@ -162,16 +179,22 @@ class WorkCalendar:
         """The instant at which `seconds` of working time have passed since `start`."""
         day = self.local_date(start)
         remaining = seconds
-        while True:
-            if self.is_working_day(day):
-                lo, hi = self._window(day)
-                lo = max(lo, start)
-                if lo < hi:
-                    span = (hi - lo).total_seconds()
-                    if remaining <= span:
-                        return lo + timedelta(seconds=remaining)
-                    remaining -= span
-            day += timedelta(days=1)
+        if self.is_working_day(day):
+            lo, hi = self._window(day)
+            lo = max(lo, start)
+            if lo < hi:
+                span = (hi - lo).total_seconds()
+                if remaining <= span:
+                    return lo + timedelta(seconds=remaining)
+                remaining -= span
+        per_day = self.day_seconds()
+        # Whole working days in one jump, then the part of the last one.
+        whole = int(remaining // per_day)
+        if whole and remaining == whole * per_day:
+            whole -= 1  # land at the end of the last day, not the start of the one after
+        remaining -= whole * per_day
+        lo, _ = self._window(self.add_working_days(day, whole + 1))
+        return lo + timedelta(seconds=remaining)
 
     def day_seconds(self) -> float:
         return (

@@ -38,10 +38,8 @@ def render_conversation(result: ReplayResult) -> str:
     lines: list[str] = []
     day = None
     for msg in result.messages:
-        if msg.kind == "resolution" and not msg.to.startswith("C"):
-            continue  # the edit of the owner's DM; the managers' thread reply says the same
-        if msg.kind == "update":
-            continue  # the managers' message edited in place with fresh numbers
+        if msg.edit:
+            continue  # a message changed in place; the thread reply says the same, once
         local = msg.at.astimezone(cal.tz)
         if local.date() != day:
             day = local.date()
@@ -69,7 +67,7 @@ def summary(result: ReplayResult) -> str:
     return (
         f"{result.sweeps} sweeps; {counts.get('dm', 0)} DMs, {counts.get('reminder', 0)} reminders, "
         f"{counts.get('escalation', 0)} managers' messages, "
-        f"{sum(1 for m in result.messages if m.kind == 'resolution' and m.to.startswith('C'))} resolved "
+        f"{sum(1 for m in result.messages if m.kind == 'resolution' and not m.edit)} resolved "
         f"in the managers' thread. {len(quiet)} of {len(result.final)} tasks went to plan and "
         "Vigil said nothing about them: silence means on track."
     )

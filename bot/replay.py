@@ -36,6 +36,7 @@ class Message:
     task: str
     rules: tuple[str, ...]
     text: str
+    edit: bool = False  # an earlier message changed in place, not a new one
 
     def as_json(self) -> dict:
         return {
@@ -45,6 +46,7 @@ class Message:
             "task": self.task,
             "rules": list(self.rules),
             "text": self.text,
+            "edit": self.edit,
         }
 
 
@@ -170,6 +172,7 @@ def _record(report: SweepReport, result: ReplayResult, keys: dict[int, str]) -> 
                 task=keys.get(sent.task_id, str(sent.task_id)),
                 rules=(sent.rule,),
                 text=sent.text,
+                edit=sent.kind in ("update", "resolve_edit"),
             )
         )
         if sent.kind in ("dm", "escalation"):

@@ -21,7 +21,11 @@ VIEW_BLOCK_LIMIT = 100
 def _validator(definition: str | None = None) -> Draft202012Validator:
     schema = json.loads(SCHEMA.read_text())
     if definition:
-        schema = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+        schema = {
+            "$schema": schema["$schema"],
+            "$defs": schema["$defs"],
+            "$ref": f"#/$defs/{definition}",
+        }
     return Draft202012Validator(schema)
 
 
@@ -39,7 +43,8 @@ def _action_ids(blocks: list[dict]) -> list[str]:
 
 def block_errors(blocks: list[dict], *, limit: int = MESSAGE_BLOCK_LIMIT) -> list[str]:
     errors = [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in _validator().iter_errors(blocks)
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in _validator().iter_errors(blocks)
     ]
     if len(blocks) > limit:
         errors.append(f"{len(blocks)} blocks; Slack allows {limit}")
@@ -60,5 +65,8 @@ def assert_valid_message(text: str, blocks: list[dict]) -> None:
 
 def view_errors(view: dict) -> list[str]:
     definition = {"modal": "modal_view", "home": "home_view"}[view["type"]]
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in _validator(definition).iter_errors(view)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in _validator(definition).iter_errors(view)
+    ]
     return errors + block_errors(view.get("blocks", []), limit=VIEW_BLOCK_LIMIT)

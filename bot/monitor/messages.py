@@ -40,6 +40,10 @@ RULE_TITLES = {
     "deadline_conflict": "due after its parent",
     "blocked": "blocked",
 }
+NO_LONGER = RULE_TITLES | {
+    "missing_owner": "without an owner",
+    "missing_deadline": "without a deadline",
+}
 
 
 @dataclass(frozen=True)
@@ -252,7 +256,7 @@ def build_manager_alert(alert: Alert) -> tuple[str, list[Block]]:
 
 def build_resolved(alert: Alert, reason: str, *, for_managers: bool) -> tuple[str, list[Block]]:
     """The edit that replaces a DM or the managers' message once the finding clears."""
-    label = RULE_TITLES.get(alert.rule, alert.rule)
+    label = NO_LONGER.get(alert.rule, alert.rule)
     text = f"Resolved: #{alert.task_id} {escape(alert.title)} is no longer {label}: {reason}."
     head = f":white_check_mark: {task_ref(alert.task_id, alert.title)} is no longer *{label}*: {reason}."
     blocks = [section(head), _numbers(alert)]
@@ -262,7 +266,7 @@ def build_resolved(alert: Alert, reason: str, *, for_managers: bool) -> tuple[st
 
 
 def build_resolution_reply(alert: Alert, reason: str) -> tuple[str, list[Block]]:
-    label = RULE_TITLES.get(alert.rule, alert.rule)
+    label = NO_LONGER.get(alert.rule, alert.rule)
     text = f"#{alert.task_id} is no longer {label} after {alert.open_for()}: {reason}."
     return text, [section(f":white_check_mark: {text}")]
 

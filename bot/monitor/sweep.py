@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -175,8 +175,12 @@ def _check_page(
             if rule not in fired:
                 ladder.resolve(session, finding, now)
                 report.resolved += 1
-        wakes.append({"id": tid, "next_check_at": wake})
-    session.execute(update(Task), wakes)
+        wakes.append({"tid": tid, "wake": wake})
+    table = Task.__table__
+    session.execute(
+        update(table).where(table.c.id == bindparam("tid")).values(next_check_at=bindparam("wake")),
+        wakes,
+    )
     report.checked += len(rows)
     return rows[-1][9], rows[-1][0]
 

@@ -18,7 +18,12 @@ FACTS = {
     "missing_owner": {"why": "no owner"},
     "missing_deadline": {"why": "no deadline"},
     "overdue": {"due_at": "2026-01-15T00:00:00+00:00", "working_days_late": 1, "progress": 40},
-    "stalled": {"since": "2026-01-12T10:00:00+00:00", "working_days": 4, "progress": 40, "stall_days": 3},
+    "stalled": {
+        "since": "2026-01-12T10:00:00+00:00",
+        "working_days": 4,
+        "progress": 40,
+        "stall_days": 3,
+    },
     "behind_pace": {"time_used": 80, "progress": 40, "behind_by": 40, "tolerance": 25},
     "deadline_conflict": {
         "parent": 7,
@@ -89,7 +94,13 @@ def test_the_owner_dm_says_what_why_and_what_clears_it_with_one_click_fixes():
         ids.ACTION_MOVE_DEADLINE,
     }
     # The deadline picker offers the forecast day.
-    picker = next(e for b in blocks if b["type"] == "actions" for e in b["elements"] if e["type"] == "datepicker")
+    picker = next(
+        e
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "datepicker"
+    )
     assert picker["initial_date"] == "2026-02-06"
     # Handlers find the task and the finding from the block alone.
     assert ids.parse_block_id(blocks[-1]["block_id"]) == (12, 34)
@@ -98,7 +109,13 @@ def test_the_owner_dm_says_what_why_and_what_clears_it_with_one_click_fixes():
 def test_missing_owner_offers_assign_and_the_conflict_offers_the_parents_date():
     assert ids.ACTION_ASSIGN in action_ids(messages.build_owner_alert(alert("missing_owner"))[1])
     _, blocks = messages.build_owner_alert(alert("deadline_conflict"))
-    picker = next(e for b in blocks if b["type"] == "actions" for e in b["elements"] if e["type"] == "datepicker")
+    picker = next(
+        e
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "datepicker"
+    )
     assert picker["initial_date"] == "2026-01-30"
 
 
@@ -106,13 +123,21 @@ def test_the_managers_message_names_task_owner_problem_and_age_with_its_buttons(
     text, blocks = messages.build_manager_alert(alert("overdue", reminders=2))
     assert "#12" in text and "<@UDANA>" in text and "overdue" in text
     assert "open 1 working day, owner reminded 2×" in str(blocks)
-    assert action_ids(blocks) == {ids.ACTION_REASSIGN, ids.ACTION_MOVE_DEADLINE, ids.ACTION_PING_OWNER}
+    assert action_ids(blocks) == {
+        ids.ACTION_REASSIGN,
+        ids.ACTION_MOVE_DEADLINE,
+        ids.ACTION_PING_OWNER,
+    }
 
 
 def test_user_text_is_shown_never_acted_on():
-    text, blocks = messages.build_owner_alert(alert("blocked", title="<!channel> & <@U1>", block_reason="<!here>"))
+    text, blocks = messages.build_owner_alert(
+        alert("blocked", title="<!channel> & <@U1>", block_reason="<!here>")
+    )
     everything = text + str(blocks)
-    assert "<!channel>" not in everything and "<@U1>" not in everything and "<!here>" not in everything
+    assert (
+        "<!channel>" not in everything and "<@U1>" not in everything and "<!here>" not in everything
+    )
     assert "&lt;!channel&gt; &amp; &lt;@U1&gt;" in text
 
 

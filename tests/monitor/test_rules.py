@@ -80,7 +80,12 @@ def test_stalled_says_which_working_day_it_is():
 
 
 def test_a_blocked_task_is_not_stalled_it_is_the_managers_to_unblock():
-    assert check_stalled(task(status="blocked", activity_at=t(MON)), t("2026-01-20T12:00"), POLICY, CAL) is None
+    assert (
+        check_stalled(
+            task(status="blocked", activity_at=t(MON)), t("2026-01-20T12:00"), POLICY, CAL
+        )
+        is None
+    )
 
 
 def test_stall_days_is_a_setting():

@@ -1,0 +1,172 @@
+"""`python -m bot.bench`: sweep cost over 10k, 100k and 1M synthetic open tasks on SQLite.
+
+For each size: load the tasks (about 1% with a problem), run a cold sweep (every task judged:
+this is also what a monitor that re-reads every task each time would pay, the baseline), then
+the steady state: 1% of tasks change, the clock moves five minutes, and one sweep runs. Wall
+time and the peak of Python's allocations (tracemalloc) are printed for both, with the ratio.
+Delivery is left out (no Slack): this measures deciding, which is what grows with tasks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import platform
+import random
+import sqlite3
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.calendar import WorkCalendar
+from bot.db import create_schema, make_engine
+from bot.monitor.monitor import Monitor
+from bot.monitor.sweep import run_sweep
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+FMT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _ts(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(tzinfo=None).strftime(FMT)
+
+
+def load(path: Path, n: int, seed: int = 7) -> None:
+    """Insert `n` open tasks straight through sqlite3: the bench is about sweeping, not
+    loading. Most are healthy (owner, deadline weeks away, recent progress); about 1% lack an
+    owner or a deadline."""
+    rng = random.Random(seed)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    rows = []
+    for i in range(1, n + 1):
+        created = START - timedelta(days=rng.randint(0, 3))
+        activity = START - timedelta(hours=rng.randint(0, 20))
+        due = START + timedelta(days=rng.randint(20, 60))
+        odd = rng.random()
+        owner = None if odd < 0.005 else f"U{i % 12:03d}"
+        due_s = None if 0.005 <= odd < 0.01 else _ts(due)
+        rows.append(
+            (
+                i,
+                f"task {i}",
+                owner,
+                "UBOSS",
+                due_s,
+                rng.randint(40, 60),
+                "open",
+                _ts(created),
+                _ts(created),
+                _ts(activity),
+                _ts(created),
+            )
+        )
+        if len(rows) == 50_000:
+            _insert(con, rows)
+            rows = []
+    _insert(con, rows)
+    con.commit()
+    con.close()
+
+
+def _insert(con: sqlite3.Connection, rows: list[tuple]) -> None:
+    con.executemany(
+        "INSERT INTO task (id, title, owner_id, creator_id, due_at, progress, status, created_at,"
+        " updated_at, activity_at, next_check_at, due_has_time) VALUES (?,?,?,?,?,?,?,?,?,?,?,0)",
+        rows,
+    )
+
+
+def touch(path: Path, n: int, now: datetime, share: float = 0.01, seed: int = 11) -> None:
+    """About 1% of tasks report progress, as between two sweeps five minutes apart."""
+    rng = random.Random(seed)
+    ids = rng.sample(range(1, n + 1), max(1, int(n * share)))
+    con = sqlite3.connect(path)
+    con.executemany(
+        "UPDATE task SET progress = min(100, progress + 5), activity_at = ?, updated_at = ?,"
+        " next_check_at = ? WHERE id = ?",
+        [(_ts(now), _ts(now), _ts(now), i) for i in ids],
+    )
+    con.commit()
+    con.close()
+
+
+def measure(fn) -> tuple[float, float]:
+    gc.collect()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    fn()
+    wall = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return wall, peak
+
+
+def bench(n: int, workdir: Path) -> dict:
+    path = workdir / f"bench-{n}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{path}")
+    create_schema(engine)
+    engine.dispose()
+    t0 = time.perf_counter()
+    load(path, n)
+    loaded = time.perf_counter() - t0
+    engine = make_engine(f"sqlite:///{path}")
+    monitor = Monitor(engine=engine, cal=WorkCalendar("Europe/London", "GB"))
+    cold_now = START + timedelta(hours=1)
+    reports = []
+    cold = measure(lambda: reports.append(asyncio.run(run_sweep(monitor, cold_now))))
+    steady_now = cold_now + timedelta(minutes=5)
+    touch(path, n, steady_now - timedelta(minutes=1))
+    steady = measure(lambda: reports.append(asyncio.run(run_sweep(monitor, steady_now))))
+    engine.dispose()
+    return {
+        "n": n,
+        "load_s": loaded,
+        "cold_s": cold[0],
+        "cold_mib": cold[1],
+        "steady_s": steady[0],
+        "steady_mib": steady[1],
+        "cold_checked": reports[0].checked,
+        "steady_checked": reports[1].checked,
+        "opened": reports[0].opened,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument(
+        "--dir", default=None, help="where the bench databases go (default: a temp dir)"
+    )
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(
+        f"# {platform.node() and 'host'}: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"{datetime.now(UTC):%Y-%m-%d}"
+    )
+    print(
+        "| open tasks | cold sweep (all judged) | steady sweep (1% changed) | steady / cold "
+        "| tasks looked at (steady) | peak MiB cold / steady |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="vigil-bench-", dir=args.dir) as tmp:
+        for n in sizes:
+            r = bench(n, Path(tmp))
+            print(
+                f"| {n:,} | {r['cold_s']:.2f} s | {r['steady_s']:.3f} s | "
+                f"{r['steady_s'] / r['cold_s']:.3f} | {r['steady_checked']:,} | "
+                f"{r['cold_mib']:.1f} / {r['steady_mib']:.1f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
