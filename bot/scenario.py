@@ -25,6 +25,17 @@ CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so that a bad date is reported by key, not as
+    a bare ValueError from deep inside the YAML library."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class ScenarioError(ValueError):
     def __init__(self, where: str, problem: str) -> None:
         super().__init__(f"{where}: {problem}")
@@ -84,7 +95,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         if path.suffix.lower() == ".json":
             raw = json.loads(raw_text)
         else:
-            raw = yaml.safe_load(raw_text)
+            raw = yaml.load(raw_text, Loader=_Loader)  # noqa: S506 (a safe loader)
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"{path}:{exc.lineno}", f"not valid JSON: {exc.msg}") from None
     except yaml.YAMLError as exc:

@@ -221,6 +221,7 @@ def _decide(
             )
             if commit_pages:
                 session.commit()
+                session.expunge_all()  # keep memory flat: nothing is carried between pages
 
 
 # -- the sweep ---------------------------------------------------------------------------

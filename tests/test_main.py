@@ -1,0 +1,107 @@
+"""The command line as an operator uses it: `python -m bot sweep` in its own process against a
+running stand-in, and clear one-line errors for bad configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from bot import tasks as service
+from bot.db import create_schema, make_engine, transaction
+from tests.conftest import MANAGERS, TOKEN, london
+
+
+async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_sweep_command_dms_the_owner_then_the_managers_then_resolves(standin, tmp_path):
+    db = f"sqlite:///{tmp_path / 'vigil.db'}"
+    engine = make_engine(db)
+    create_schema(engine)
+    with transaction(engine) as s:
+        tid = service.create_task(
+            s,
+            title="Q3 filing",
+            creator="UMARCUS",
+            owner="UDANA",
+            now=london("2026-01-05T09:00"),
+            due_at=london("2026-01-31T00:00"),
+        ).id
+        service.set_progress(s, tid, 40, by="UDANA", now=london("2026-01-06T10:00"))
+    env = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": standin.url,
+        "DATABASE_URL": db,
+        "MANAGER_CHANNEL": MANAGERS,
+        "TEAM_TIMEZONE": "Europe/London",
+        "HOLIDAY_COUNTRY": "GB",
+    }
+    # Four working days after Tuesday's progress (Wed, Thu, Fri, Mon): one DM naming #id.
+    code, out, err = await run_cli("sweep", "--now", "2026-01-12T09:30", env=env)
+    assert code == 0, err
+    assert "findings opened  1" in out and "messages sent    1" in out
+    dms = standin.messages(standin.dm_channel("UDANA"))
+    assert len(dms) == 1 and f"#{tid}" in dms[0].text
+
+    # The same instant again: nothing new.
+    code, out, _ = await run_cli("sweep", "--now", "2026-01-12T09:30", env=env)
+    assert "messages sent    0" in out
+
+    # A working day later: one message in the managers' channel.
+    await run_cli("sweep", "--now", "2026-01-13T09:30", env=env)
+    assert len(standin.messages(MANAGERS)) == 1
+
+    # Progress recorded: both messages edited to resolved.
+    with transaction(engine) as s:
+        service.set_progress(s, tid, 60, by="UDANA", now=london("2026-01-13T10:00"))
+    await run_cli("sweep", "--now", "2026-01-13T10:05", env=env)
+    assert "no longer stalled" in standin.messages(MANAGERS)[0].text
+    assert "no longer stalled" in standin.messages(standin.dm_channel("UDANA"))[0].text
+    engine.dispose()
+
+
+async def test_dry_run_sends_nothing(standin, tmp_path):
+    db = f"sqlite:///{tmp_path / 'vigil.db'}"
+    engine = make_engine(db)
+    create_schema(engine)
+    with transaction(engine) as s:
+        service.create_task(s, title="Unowned", creator="UMARCUS", now=london("2026-01-05T09:00"))
+    env = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": standin.url,
+        "DATABASE_URL": db,
+        "TEAM_TIMEZONE": "Europe/London",
+    }
+    code, out, err = await run_cli("sweep", "--now", "2026-01-05T10:00", "--dry-run", env=env)
+    assert code == 0, err
+    assert "would send       2" in out and "has no owner" in out
+    assert standin.calls == []
+    engine.dispose()
+
+
+async def test_missing_or_malformed_configuration_is_one_line_naming_the_variable(tmp_path):
+    db = f"sqlite:///{tmp_path / 'vigil.db'}"
+    code, out, err = await run_cli("sweep", env={"DATABASE_URL": db})
+    assert code == 2 and err.strip() == "vigil: SLACK_BOT_TOKEN is not set (see .env.example)"
+    code, _, err = await run_cli(
+        "sweep", env={"SLACK_BOT_TOKEN": TOKEN, "TEAM_TIMEZONE": "Mars/Olympus"}
+    )
+    assert code == 2 and "TEAM_TIMEZONE" in err and len(err.strip().splitlines()) == 1
+    code, _, err = await run_cli(
+        "sweep", env={"SLACK_BOT_TOKEN": TOKEN, "SWEEP_INTERVAL_SECONDS": "often"}
+    )
+    assert code == 2 and "SWEEP_INTERVAL_SECONDS" in err
+    code, _, err = await run_cli("sweep", "--now", "next tuesday", env={"SLACK_BOT_TOKEN": TOKEN})
+    assert code == 2 and "--now takes an ISO-8601 time" in err

@@ -1,0 +1,79 @@
+"""The stand-in answers as Slack does, through the real AsyncWebClient."""
+
+import pytest
+from slack_sdk.errors import SlackApiError
+
+from bot.monitor.gateway import make_client
+from tests.conftest import MANAGERS, TOKEN
+
+
+@pytest.fixture
+async def client(standin):
+    client = make_client(TOKEN, standin.url)
+    yield client
+    if client.session:
+        await client.session.close()
+
+
+async def test_post_then_update_changes_the_message_in_place(client, standin):
+    posted = await client.chat_postMessage(channel=MANAGERS, text="hello")
+    await client.chat_update(channel=MANAGERS, ts=posted["ts"], text="edited")
+    [message] = standin.messages(MANAGERS)
+    assert (message.text, message.edits) == ("edited", 1)
+
+
+async def test_dm_via_conversations_open_and_users_info_gives_the_time_zone(client, standin):
+    channel = (await client.conversations_open(users="ULEE"))["channel"]["id"]
+    await client.chat_postMessage(channel=channel, text="hi")
+    assert standin.dm_channel("ULEE") == channel and standin.messages(channel)[0].text == "hi"
+    assert (await client.users_info(user="ULEE"))["user"]["tz"] == "America/New_York"
+
+
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda c: c.users_info(user="UNOBODY"), "user_not_found"),
+        (lambda c: c.chat_postMessage(channel="CNOWHERE", text="x"), "channel_not_found"),
+        (
+            lambda c: c.chat_postMessage(
+                channel=MANAGERS, text="x", blocks=[{"type": "divider"}] * 51
+            ),
+            "invalid_blocks",
+        ),
+        (lambda c: c.chat_postMessage(channel=MANAGERS), "no_text"),
+        (lambda c: c.chat_update(channel=MANAGERS, ts="1.000001", text="x"), "message_not_found"),
+    ],
+)
+async def test_slacks_error_codes(client, call, error):
+    with pytest.raises(SlackApiError) as caught:
+        await call(client)
+    assert caught.value.response["error"] == error
+
+
+async def test_wrong_token_is_invalid_auth(standin):
+    client = make_client("xoxb-wrong", standin.url)
+    with pytest.raises(SlackApiError) as caught:
+        await client.auth_test()
+    assert caught.value.response["error"] == "invalid_auth"
+    await client.session.close() if client.session else None
+
+
+async def test_429_carries_retry_after_and_failures_are_used_up(client, standin):
+    standin.fail("chat.postMessage", status=429, retry_after=30)
+    with pytest.raises(SlackApiError) as caught:
+        await client.chat_postMessage(channel=MANAGERS, text="x")
+    assert caught.value.response.status_code == 429
+    assert caught.value.response.headers["Retry-After"] == "30"
+    assert standin.messages(MANAGERS) == []
+    await client.chat_postMessage(channel=MANAGERS, text="x")
+    assert len(standin.messages(MANAGERS)) == 1
+
+
+async def test_500_stores_nothing(client, standin):
+    standin.fail("*", status=500)
+    with pytest.raises(SlackApiError) as caught:
+        await client.chat_postMessage(channel=MANAGERS, text="x")
+    assert caught.value.response.status_code == 500
+    assert standin.messages(MANAGERS) == []
+    assert [c.status for c in standin.calls] == [500]
