@@ -243,35 +243,56 @@ def _prepare(session: Session, now: datetime, m: Monitor, report: SweepReport) -
     ).scalar_one()
 
 
-def acquire_lease(m: Monitor, holder: str) -> bool:
-    """One sweep at a time, across processes and replicas: a row lease with an expiry."""
-    wall = m.wall()
+def _anything_due(session: Session, now: datetime) -> bool:
+    """Whether a sweep at `now` has anything to do: three indexed look-ups. Most sweeps of
+    a quiet team stop here."""
+    checks = (
+        select(Task.id).where(Task.next_check_at <= now),
+        select(Finding.id).where(Finding.status == "open", Finding.next_action_at <= now),
+        select(Notification.id).where(
+            Notification.status == "pending", Notification.not_before <= now
+        ),
+    )
+    return any(session.execute(q.limit(1)).first() is not None for q in checks)
+
+
+def _mark_swept(session: Session, now: datetime, m: Monitor) -> None:
+    state = session.get(State, LAST_SWEEP_KEY) or State(key=LAST_SWEEP_KEY)
+    state.value, state.until = now.isoformat(), m.wall()
+    session.add(state)
+
+
+def _start(m: Monitor, holder: str, now: datetime, report: SweepReport) -> str:
+    """In one transaction: settings check, the count, "anything due?", and the lease.
+    Returns "idle" (nothing to do), "busy" (another sweep holds the lease) or "work"."""
     with transaction(m.engine) as session:
+        _prepare(session, now, m, report)
+        if not _anything_due(session, now):
+            _mark_swept(session, now, m)
+            return "idle"
+        # One sweep at a time, across processes and replicas: a row lease with an expiry.
+        wall = m.wall()
         lease = session.get(State, LEASE_KEY, with_for_update=True)
         if lease and lease.holder not in (None, holder) and lease.until and lease.until > wall:
-            return False
+            return "busy"
         lease = lease or State(key=LEASE_KEY)
         lease.holder, lease.until = holder, wall + timedelta(seconds=m.lease_seconds)
         session.add(lease)
-    return True
+        return "work"
 
 
-def release_lease(m: Monitor, holder: str) -> None:
+def _finish(m: Monitor, holder: str, now: datetime) -> None:
     with transaction(m.engine) as session:
         lease = session.get(State, LEASE_KEY)
         if lease and lease.holder == holder:
             lease.holder, lease.until = None, None
+        _mark_swept(session, now, m)
 
 
 def _decide_and_commit(now: datetime, m: Monitor, report: SweepReport) -> None:
     with Session(m.engine, expire_on_commit=False) as session:
         session.begin()
-        _prepare(session, now, m, report)
-        session.commit()
         _decide(session, now, m, report, commit_pages=True)
-        state = session.get(State, LAST_SWEEP_KEY) or State(key=LAST_SWEEP_KEY)
-        state.value, state.until = now.isoformat(), m.wall()
-        session.add(state)
         session.commit()
 
 
@@ -305,13 +326,16 @@ async def run_sweep(m: Monitor, now: datetime, *, dry_run: bool = False) -> Swee
         await asyncio.to_thread(_decide_and_roll_back, now, m, report)
         return report
     holder = uuid.uuid4().hex
-    if not await asyncio.to_thread(acquire_lease, m, holder):
+    # The database work runs in a thread: the bot's event loop keeps acking Slack meanwhile.
+    status = await asyncio.to_thread(_start, m, holder, now, report)
+    if status == "idle":
+        return report
+    if status == "busy":
         report.skipped = "another sweep holds the lease"
         return report
     try:
-        # The database work runs in a thread: the bot's event loop keeps acking Slack meanwhile.
         await asyncio.to_thread(_decide_and_commit, now, m, report)
         report.delivery = await Deliverer(m).deliver_due(now)
     finally:
-        await asyncio.to_thread(release_lease, m, holder)
+        await asyncio.to_thread(_finish, m, holder, now)
     return report
