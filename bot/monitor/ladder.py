@@ -117,8 +117,9 @@ def advance(
 ) -> list[Notification]:
     """Whatever the finding is owed at `now`: an escalation, a reminder, an edit."""
     queued: list[Notification] = []
+    escalated_before = finding.escalated_at is not None
     due = escalation_due(finding, policy, cal)
-    if finding.escalated_at is None and due is not None and now >= due:
+    if not escalated_before and due is not None and now >= due:
         queued.append(_queue(session, finding, "escalation", MANAGERS, now))
         finding.escalated_at = now
     due = reminder_due(finding, policy, cal)
@@ -126,7 +127,9 @@ def advance(
         finding.reminders += 1
         finding.last_reminder_at = now
         queued.append(_queue(session, finding, "reminder", recipient, now))
-        escalation = _escalation_of(session, finding)
+        # The managers' message shows the reminder count: refresh it in place. One posted in
+        # this same step is built fresh already.
+        escalation = _escalation_of(session, finding) if escalated_before else None
         if escalation is not None and escalation.status in ("sent", "pending"):
             queued.append(_queue(session, finding, "update", MANAGERS, now, ref_id=escalation.id))
     finding.next_action_at = next_action(finding, policy, cal)
