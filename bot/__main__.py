@@ -30,6 +30,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "demo", help="two weeks of a small firm against a local Slack stand-in; no setup"
     )
+    simulate = sub.add_parser(
+        "simulate", help="replay a scenario file and report what Vigil would have said"
+    )
+    simulate.add_argument("file", help="a scenario in YAML or JSON (see data/scenarios/)")
+    simulate.add_argument(
+        "--json",
+        dest="json_out",
+        metavar="OUT",
+        help="write every message and the final tasks here",
+    )
+    simulate.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. stall_days=5 (repeatable)",
+    )
     sweep = sub.add_parser("sweep", help="one sweep as of --now (default: the clock)")
     sweep.add_argument(
         "--now", type=_parse_now, help="ISO-8601; without an offset, in TEAM_TIMEZONE"
@@ -57,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.demo import run_demo
 
         return asyncio.run(run_demo())
+    if args.command == "simulate":
+        from bot.simulate import run_simulate
+
+        return run_simulate(args.file, args.json_out, args.policy)
     if args.command == "standin":
         from bot.standin import serve_forever
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot import tasks as service
 from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine, transaction
-from bot.models import Finding, Task
+from bot.models import Event, Finding, Task
 from bot.monitor import ladder
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
@@ -65,6 +65,7 @@ class ReplayResult:
     warnings: list[str] = field(default_factory=list)
     sweeps: int = 0
     task_ids: dict[str, int] = field(default_factory=dict)
+    task_keys: dict[int, str] = field(default_factory=dict)
     final: dict[str, dict] = field(default_factory=dict)
     first_flagged: dict[str, datetime] = field(default_factory=dict)
 
@@ -118,6 +119,7 @@ def _apply(m: Monitor, action: Action, result: ReplayResult) -> None:
                     source_key=task.key,
                 )
                 ids[task.key] = row.id
+                result.task_keys[row.id] = task.key
                 return
             tid, by, at, c = ids[task.key], update.by, update.at, update.changes
             if "owner" in c:
@@ -183,6 +185,41 @@ async def _no_sleep(_seconds: float) -> None:
     await asyncio.sleep(0)
 
 
+class _SteppingClock:
+    """A monotonic clock that moves a second per reading: pacing never waits."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        self.t += 1.0
+        return self.t
+
+
+def final_state(engine, keys: dict[int, str]) -> dict[str, dict]:
+    """Every task as the replay left it, with its history: enough to recompute the report."""
+    history: dict[int, list[dict]] = {}
+    with transaction(engine) as session:
+        for e in session.execute(select(Event).order_by(Event.id)).scalars():
+            history.setdefault(e.task_id, []).append(
+                {"at": e.at.isoformat(), "by": e.actor, "kind": e.kind, "old": e.old, "new": e.new}
+            )
+        return {
+            keys.get(row.id, str(row.id)): {
+                "id": row.id,
+                "title": row.title,
+                "status": row.status,
+                "progress": row.progress,
+                "owner": row.owner_id,
+                "created": row.created_at.isoformat(),
+                "due": row.due_at.isoformat() if row.due_at else None,
+                "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+                "history": history.get(row.id, []),
+            }
+            for row in session.execute(select(Task).order_by(Task.id)).scalars()
+        }
+
+
 async def replay(
     scenario: Scenario,
     *,
@@ -201,42 +238,33 @@ async def replay(
         standin.add_channel(scenario.channel, name="managers")
         await standin.start()
         client = make_client(TOKEN, standin.url)
-        clock = [0.0]
         monitor = Monitor(
             engine=engine,
             cal=calendar_for(scenario),
             policy=scenario.policy,
             gateway=SlackGateway(client),
             manager_channel=scenario.channel,
+            # Simulated sweeps are minutes apart: pacing within one costs nothing here.
             sleep=_no_sleep,
-            monotonic=lambda: clock.__setitem__(0, clock[0] + 1.0) or clock[0],
+            monotonic=_SteppingClock(),
+            db_in_thread=False,
+            count_open_tasks=False,
         )
         try:
             actions = _timeline(scenario)
-            keys: dict[int, str] = {}
+            keys = result.task_keys
             now, i = scenario.start, 0
             while now <= scenario.end:
                 while i < len(actions) and actions[i].at <= now:
                     _apply(monitor, actions[i], result)
                     i += 1
-                keys = {v: k for k, v in result.task_ids.items()}
                 report = await run_sweep(monitor, now)
                 result.sweeps += 1
                 _record(report, result, keys)
                 if on_sweep:
                     on_sweep(report)
                 now += scenario.sweep_every
-            with transaction(engine) as session:
-                for row in session.execute(select(Task)).scalars():
-                    result.final[keys.get(row.id, str(row.id))] = {
-                        "id": row.id,
-                        "title": row.title,
-                        "status": row.status,
-                        "progress": row.progress,
-                        "owner": row.owner_id,
-                        "due": row.due_at.isoformat() if row.due_at else None,
-                        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
-                    }
+            result.final = final_state(engine, keys)
         finally:
             await client.session.close() if client.session else None
             await standin.stop()

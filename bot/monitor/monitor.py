@@ -8,12 +8,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
 from bot.calendar import WorkCalendar
 from bot.monitor.gateway import SlackGateway
 from bot.monitor.policy import Policy
+
+T = TypeVar("T")
 
 
 def _wall() -> datetime:
@@ -34,3 +37,14 @@ class Monitor:
     page_size: int = 2000
     user_cache_ttl: timedelta = timedelta(days=1)
     lease_seconds: int = 600
+    # Database work runs in a worker thread so the bot's event loop keeps acking Slack; a
+    # replay has no one else on its loop and runs it inline.
+    db_in_thread: bool = True
+    count_open_tasks: bool = True  # for the sweep's report; a replay does not need it
+    settings_checked: bool = False
+    last_sweep: datetime | None = None  # the `now` of the last completed sweep
+
+    async def db(self, fn: Callable[..., T], *args: object) -> T:
+        if self.db_in_thread:
+            return await asyncio.to_thread(fn, *args)
+        return fn(*args)

@@ -10,13 +10,12 @@ memory stays flat however many tasks there are.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import bindparam, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -93,31 +92,60 @@ class SweepReport:
 
 
 # -- evaluation --------------------------------------------------------------------------
+_PARENT, _OWNER = aliased(Task), aliased(SlackUser)
+# Built once and bound per page: statement construction is most of a small sweep's cost.
+_TASK_PAGE = (
+    select(
+        Task.id,
+        Task.status,
+        Task.progress,
+        Task.created_at,
+        Task.activity_at,
+        Task.owner_id,
+        Task.creator_id,
+        Task.due_at,
+        Task.parent_id,
+        Task.next_check_at,
+        _PARENT.due_at,
+        _OWNER.deleted,
+    )
+    .outerjoin(_PARENT, _PARENT.id == Task.parent_id)
+    .outerjoin(_OWNER, _OWNER.id == Task.owner_id)
+    .where(
+        Task.next_check_at <= bindparam("now"),
+        tuple_(Task.next_check_at, Task.id) > tuple_(bindparam("after_at"), bindparam("after_id")),
+    )
+    .order_by(Task.next_check_at, Task.id)
+    .limit(bindparam("page"))
+)
+_FINDING_PAGE = (
+    select(Finding, Task.owner_id, Task.creator_id, _OWNER.deleted)
+    .join(Task, Task.id == Finding.task_id)
+    .outerjoin(_OWNER, _OWNER.id == Task.owner_id)
+    .where(
+        Finding.status == "open",
+        Finding.next_action_at <= bindparam("now"),
+        tuple_(Finding.next_action_at, Finding.id)
+        > tuple_(bindparam("after_at"), bindparam("after_id")),
+    )
+    .order_by(Finding.next_action_at, Finding.id)
+    .limit(bindparam("page"))
+)
+_SET_WAKE = (
+    update(Task.__table__)
+    .where(Task.__table__.c.id == bindparam("tid"))
+    .values(next_check_at=bindparam("wake"))
+)
+
+
+def _page_params(now: datetime, after: tuple, m: Monitor) -> dict:
+    return {"now": now, "after_at": after[0], "after_id": after[1], "page": m.page_size}
+
+
 def _check_page(
     session: Session, now: datetime, m: Monitor, after: tuple, report: SweepReport
 ) -> tuple | None:
-    parent, owner = aliased(Task), aliased(SlackUser)
-    rows = session.execute(
-        select(
-            Task.id,
-            Task.status,
-            Task.progress,
-            Task.created_at,
-            Task.activity_at,
-            Task.owner_id,
-            Task.creator_id,
-            Task.due_at,
-            Task.parent_id,
-            Task.next_check_at,
-            parent.due_at,
-            owner.deleted,
-        )
-        .outerjoin(parent, parent.id == Task.parent_id)
-        .outerjoin(owner, owner.id == Task.owner_id)
-        .where(Task.next_check_at <= now, tuple_(Task.next_check_at, Task.id) > tuple_(*after))
-        .order_by(Task.next_check_at, Task.id)
-        .limit(m.page_size)
-    ).all()
+    rows = session.execute(_TASK_PAGE, _page_params(now, after, m)).all()
     if not rows:
         return None
     ids = [r[0] for r in rows]
@@ -176,36 +204,22 @@ def _check_page(
                 ladder.resolve(session, finding, now)
                 report.resolved += 1
         wakes.append({"tid": tid, "wake": wake})
-    table = Task.__table__
-    session.execute(
-        update(table).where(table.c.id == bindparam("tid")).values(next_check_at=bindparam("wake")),
-        wakes,
-    )
+    session.execute(_SET_WAKE, wakes)
     report.checked += len(rows)
+    if len(rows) < m.page_size:
+        return None  # that was the last page
     return rows[-1][9], rows[-1][0]
 
 
 def _ladder_page(session: Session, now: datetime, m: Monitor, after: tuple) -> tuple | None:
-    owner = aliased(SlackUser)
-    rows = session.execute(
-        select(Finding, Task.owner_id, Task.creator_id, owner.deleted)
-        .join(Task, Task.id == Finding.task_id)
-        .outerjoin(owner, owner.id == Task.owner_id)
-        .where(
-            Finding.status == "open",
-            Finding.next_action_at <= now,
-            tuple_(Finding.next_action_at, Finding.id) > tuple_(*after),
-        )
-        .order_by(Finding.next_action_at, Finding.id)
-        .limit(m.page_size)
-    ).all()
+    rows = session.execute(_FINDING_PAGE, _page_params(now, after, m)).all()
     if not rows:
         return None
     last = (rows[-1][0].next_action_at, rows[-1][0].id)
     for finding, owner_id, creator, owner_gone in rows:
         recipient = owner_id if owner_id and not owner_gone else creator
         ladder.advance(session, finding, recipient=recipient, now=now, policy=m.policy, cal=m.cal)
-    return last
+    return last if len(rows) == m.page_size else None
 
 
 def _decide(
@@ -230,36 +244,38 @@ def _fingerprint(m: Monitor) -> str:
 
 
 def _prepare(session: Session, now: datetime, m: Monitor, report: SweepReport) -> None:
-    """Settings that decide rules changed since the last sweep: look at every open task."""
-    state = session.get(State, FINGERPRINT_KEY) or State(key=FINGERPRINT_KEY)
-    if state.value != _fingerprint(m):
-        session.execute(
-            update(Task).where(Task.status.in_(LIVE_STATUSES)).values(next_check_at=now)
-        )
-        state.value = _fingerprint(m)
-        session.add(state)
-    report.open_tasks = session.execute(
-        select(func.count()).select_from(Task).where(Task.status.in_(LIVE_STATUSES))
-    ).scalar_one()
+    """Settings that decide rules changed since the last sweep: look at every open task.
+    Settings cannot change while a process runs, so each monitor checks once."""
+    if not m.settings_checked:
+        state = session.get(State, FINGERPRINT_KEY) or State(key=FINGERPRINT_KEY)
+        if state.value != _fingerprint(m):
+            session.execute(
+                update(Task).where(Task.status.in_(LIVE_STATUSES)).values(next_check_at=now)
+            )
+            state.value = _fingerprint(m)
+            session.add(state)
+        m.settings_checked = True
+    if m.count_open_tasks:
+        report.open_tasks = session.execute(
+            select(func.count()).select_from(Task).where(Task.status.in_(LIVE_STATUSES))
+        ).scalar_one()
+
+
+# Built once: a sweep of a quiet team is mostly this one statement.
+_DUE = select(
+    or_(
+        exists().where(Task.next_check_at <= bindparam("now")),
+        exists().where(Finding.status == "open", Finding.next_action_at <= bindparam("now")),
+        exists().where(
+            Notification.status == "pending", Notification.not_before <= bindparam("now")
+        ),
+    )
+)
 
 
 def _anything_due(session: Session, now: datetime) -> bool:
-    """Whether a sweep at `now` has anything to do: three indexed look-ups. Most sweeps of
-    a quiet team stop here."""
-    checks = (
-        select(Task.id).where(Task.next_check_at <= now),
-        select(Finding.id).where(Finding.status == "open", Finding.next_action_at <= now),
-        select(Notification.id).where(
-            Notification.status == "pending", Notification.not_before <= now
-        ),
-    )
-    return any(session.execute(q.limit(1)).first() is not None for q in checks)
-
-
-def _mark_swept(session: Session, now: datetime, m: Monitor) -> None:
-    state = session.get(State, LAST_SWEEP_KEY) or State(key=LAST_SWEEP_KEY)
-    state.value, state.until = now.isoformat(), m.wall()
-    session.add(state)
+    """Whether a sweep at `now` has anything to do: three indexed look-ups in one statement."""
+    return bool(session.connection().execute(_DUE, {"now": now}).scalar())
 
 
 def _start(m: Monitor, holder: str, now: datetime, report: SweepReport) -> str:
@@ -268,7 +284,7 @@ def _start(m: Monitor, holder: str, now: datetime, report: SweepReport) -> str:
     with transaction(m.engine) as session:
         _prepare(session, now, m, report)
         if not _anything_due(session, now):
-            _mark_swept(session, now, m)
+            m.last_sweep = now
             return "idle"
         # One sweep at a time, across processes and replicas: a row lease with an expiry.
         wall = m.wall()
@@ -286,7 +302,10 @@ def _finish(m: Monitor, holder: str, now: datetime) -> None:
         lease = session.get(State, LEASE_KEY)
         if lease and lease.holder == holder:
             lease.holder, lease.until = None, None
-        _mark_swept(session, now, m)
+        state = session.get(State, LAST_SWEEP_KEY) or State(key=LAST_SWEEP_KEY)
+        state.value, state.until = now.isoformat(), m.wall()
+        session.add(state)
+    m.last_sweep = now
 
 
 def _decide_and_commit(now: datetime, m: Monitor, report: SweepReport) -> None:
@@ -297,6 +316,7 @@ def _decide_and_commit(now: datetime, m: Monitor, report: SweepReport) -> None:
 
 
 def _decide_and_roll_back(now: datetime, m: Monitor, report: SweepReport) -> None:
+    checked = m.settings_checked
     with Session(m.engine) as session:
         session.begin()
         try:
@@ -318,24 +338,25 @@ def _decide_and_roll_back(now: datetime, m: Monitor, report: SweepReport) -> Non
                 report.preview.append(Preview(note.kind, to, note.task_id, finding.rule, text))
         finally:
             session.rollback()
+            m.settings_checked = checked  # what the dry run saw was rolled back
 
 
 async def run_sweep(m: Monitor, now: datetime, *, dry_run: bool = False) -> SweepReport:
     report = SweepReport(now=now, dry_run=dry_run)
     if dry_run:
-        await asyncio.to_thread(_decide_and_roll_back, now, m, report)
+        await m.db(_decide_and_roll_back, now, m, report)
         return report
     holder = uuid.uuid4().hex
     # The database work runs in a thread: the bot's event loop keeps acking Slack meanwhile.
-    status = await asyncio.to_thread(_start, m, holder, now, report)
+    status = await m.db(_start, m, holder, now, report)
     if status == "idle":
         return report
     if status == "busy":
         report.skipped = "another sweep holds the lease"
         return report
     try:
-        await asyncio.to_thread(_decide_and_commit, now, m, report)
+        await m.db(_decide_and_commit, now, m, report)
         report.delivery = await Deliverer(m).deliver_due(now)
     finally:
-        await asyncio.to_thread(_finish, m, holder, now)
+        await m.db(_finish, m, holder, now)
     return report
