@@ -197,7 +197,8 @@ def render_report(report: Report, transcript: dict) -> str:
             else:
                 lead = f"{-t.lead_days} working days after"
             out.append(
-                f"  {t.key[:18]:<18} {_day(t.due, cal):<11} {_day(t.finished, cal):<11} "
+                f"  {t.key[:18]:<18} {_day(t.due and t.due - timedelta(microseconds=1), cal):<11} "
+                f"{_day(t.finished, cal):<11} "
                 f"{flagged:<24} {lead:<22} {t.silence_days} working days"
             )
     longest = report.longest_silence

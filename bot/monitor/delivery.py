@@ -229,6 +229,7 @@ class Deliverer:
         user = session.get(SlackUser, user_id) or SlackUser(id=user_id, fetched_at=now)
         user.deleted, user.fetched_at = True, now
         session.add(user)
+        self.m.users[user_id] = (user.tz, True, now)
         session.execute(
             update(Task)
             .where(Task.owner_id == user_id, Task.status.in_(LIVE_STATUSES))
@@ -259,25 +260,24 @@ class Deliverer:
         return None if cal.is_working_time(now) else cal.next_working_time(now)
 
     async def _user_tz(self, user_id: str, now: datetime) -> str | None:
-        with transaction(self.m.engine) as session:
-            user = session.get(SlackUser, user_id)
-            if user and user.fetched_at > now - self.m.user_cache_ttl:
-                if user.deleted:
-                    raise DeliveryError(USER_GONE, "account_inactive")
-                return user.tz
-        info = await self.m.gateway.user_info(user_id)  # DeliveryError passes up
-        with transaction(self.m.engine) as session:
-            user = session.get(SlackUser, user_id) or SlackUser(id=user_id, fetched_at=now)
-            user.tz, user.name, user.deleted, user.fetched_at = (
-                info.tz,
-                info.name,
-                info.deleted,
-                now,
-            )
-            session.add(user)
-        if info.deleted:
+        """The person's time zone from users.info, cached in memory and in `slack_user`."""
+        cached = self.m.users.get(user_id)
+        if cached is None:
+            with transaction(self.m.engine) as session:
+                row = session.get(SlackUser, user_id)
+                if row:
+                    cached = (row.tz, row.deleted, row.fetched_at)
+        if cached is None or cached[2] <= now - self.m.user_cache_ttl:
+            info = await self.m.gateway.user_info(user_id)  # DeliveryError passes up
+            with transaction(self.m.engine) as session:
+                row = session.get(SlackUser, user_id) or SlackUser(id=user_id, fetched_at=now)
+                row.tz, row.name, row.deleted, row.fetched_at = info.tz, info.name, info.deleted, now
+                session.add(row)
+            cached = (info.tz, info.deleted, now)
+        self.m.users[user_id] = cached
+        if cached[1]:
             raise DeliveryError(USER_GONE, "account_inactive")
-        return info.tz
+        return cached[0]
 
     async def _pace(self, channel: str) -> None:
         last = self._last_post.get(channel)

@@ -43,6 +43,8 @@ class Monitor:
     count_open_tasks: bool = True  # for the sweep's report; a replay does not need it
     settings_checked: bool = False
     last_sweep: datetime | None = None  # the `now` of the last completed sweep
+    # users.info answers, kept for `user_cache_ttl`: {user id: (tz, deleted, fetched at)}
+    users: dict[str, tuple[str | None, bool, datetime]] = field(default_factory=dict)
 
     async def db(self, fn: Callable[..., T], *args: object) -> T:
         if self.db_in_thread:

@@ -158,9 +158,17 @@ def wake_behind_pace(
     share = max(policy.pace_min_used, task.progress + policy.pace_tolerance) / 100
     if share >= 1:
         return task.due_at  # never behind before the deadline; wake to hand over to overdue
-    # One second past the crossing, because the rule wants strictly more than the tolerance.
-    crossing = cal.after_working_seconds(task.created_at, share * total) + timedelta(seconds=1)
-    return crossing if crossing > now else task.due_at
+    # One working second past the crossing, because the rule wants strictly more than the
+    # tolerance: a crossing that falls at the end of a working day is not met until the next
+    # one begins, and the wake must not be parked outside working hours.
+    crossing = cal.after_working_seconds(task.created_at, share * total + 1)
+    if crossing > now:
+        return crossing
+    # Already past it: firing now, it changes only at the deadline (overdue takes over); not
+    # firing (a rounding hair short), look again in a moment.
+    if check_behind_pace(task, now, policy, cal) is not None:
+        return task.due_at
+    return now + timedelta(seconds=1)
 
 
 # -- deadline_conflict --------------------------------------------------------------------

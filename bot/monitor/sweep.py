@@ -281,6 +281,12 @@ def _anything_due(session: Session, now: datetime) -> bool:
 def _start(m: Monitor, holder: str, now: datetime, report: SweepReport) -> str:
     """In one transaction: settings check, the count, "anything due?", and the lease.
     Returns "idle" (nothing to do), "busy" (another sweep holds the lease) or "work"."""
+    if m.settings_checked and not m.count_open_tasks:
+        # The common case of a scheduled sweep: one statement on a bare connection.
+        with m.engine.begin() as conn:
+            if not conn.execute(_DUE, {"now": now}).scalar():
+                m.last_sweep = now
+                return "idle"
     with transaction(m.engine) as session:
         _prepare(session, now, m, report)
         if not _anything_due(session, now):

@@ -214,3 +214,20 @@ def test_no_forecast_without_progress():
         )
         is None
     )
+
+
+def test_a_pace_crossing_at_the_end_of_a_day_wakes_the_next_morning():
+    """Created Monday 09:00, due Friday: with 15% done, pace fires once 40% of the time is
+    used, which is Tuesday 18:00 exactly; the answer only changes when Wednesday's hours
+    begin, and the wake must be then, not parked at the deadline."""
+    view = task(
+        progress=15,
+        created_at=t("2026-01-12T09:00"),
+        activity_at=t("2026-01-12T09:00"),
+        due_at=due("2026-01-16"),
+    )
+    evening = t("2026-01-13T18:30")
+    assert check_behind_pace(view, evening, POLICY, CAL) is None
+    wake = RULES_BY_ID["behind_pace"].wake(view, evening, POLICY, CAL)
+    assert wake == t("2026-01-14T09:00:01")
+    assert check_behind_pace(view, wake, POLICY, CAL) is not None
