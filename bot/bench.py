@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.calendar import WorkCalendar
@@ -158,6 +158,55 @@ def bench(n: int, workdir: Path) -> dict:
     }
 
 
+def bench_replay(people: int, tasks: int, seed: int) -> dict:
+    """A quarter (October to December) of a synthetic firm, 30-minute sweeps, 5% of tasks
+    stalling at 40%; and, as the baseline, the same history applied with no monitor at all."""
+    from bot.replay import replay
+    from bot.scenario import parse_scenario
+    from bot.scenario_gen import firm
+
+    raw = firm(
+        name=f"{people}p-{tasks}t",
+        people=people,
+        tasks=tasks,
+        start=date(2026, 10, 1),
+        end=date(2026, 12, 31),
+        trouble=0.05,
+        seed=seed,
+    )
+    scenario = parse_scenario(raw)
+    t0 = time.perf_counter()
+    asyncio.run(replay(scenario, monitor_on=False))
+    baseline = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    result = asyncio.run(replay(scenario))
+    full = time.perf_counter() - t0
+    return {
+        "people": people,
+        "tasks": tasks,
+        "updates": sum(len(t.updates) for t in scenario.tasks),
+        "sweeps": result.sweeps,
+        "messages": len(result.messages),
+        "baseline_s": baseline,
+        "replay_s": full,
+    }
+
+
+def main_replay(sizes: list[tuple[int, int]]) -> None:
+    print(
+        "| people | tasks | updates | sweeps | messages | history only (baseline) | full replay "
+        "| full / baseline |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for people, tasks in sizes:
+        r = bench_replay(people, tasks, seed=4)
+        print(
+            f"| {people:,} | {tasks:,} | {r['updates']:,} | {r['sweeps']:,} | {r['messages']:,} "
+            f"| {r['baseline_s']:.1f} s | {r['replay_s']:.1f} s | {r['replay_s'] / r['baseline_s']:.1f} |",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -166,7 +215,17 @@ def main() -> None:
     )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child run: one size
     parser.add_argument("--load", type=int, help=argparse.SUPPRESS)  # a child run: load only
+    parser.add_argument(
+        "--replay",
+        nargs="?",
+        const="12x300,1000x20000",
+        metavar="PEOPLExTASKS,...",
+        help="time `simulate` over a quarter instead (default: 12x300,1000x20000)",
+    )
     args = parser.parse_args()
+    if args.replay:
+        main_replay([tuple(int(x) for x in size.split("x")) for size in args.replay.split(",")])
+        return
     if args.load:
         print(json.dumps({"load_s": prepare(args.load, Path(args.dir))}))
         return

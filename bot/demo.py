@@ -10,7 +10,9 @@ from pathlib import Path
 
 from bot.blocks import day_label
 from bot.replay import Message, ReplayResult, calendar_for, replay
+from bot.report import compute_report, render_report
 from bot.scenario import load_scenario
+from bot.simulate import transcript
 
 ARROWS = {
     "dm": "DM",
@@ -87,6 +89,9 @@ async def run_demo() -> int:
     print(render_conversation(result))
     print()
     print(summary(result))
+    print()
+    data = transcript(result)
+    print(render_report(compute_report(data), data))
     for warning in result.warnings:
         print(f"warning: {warning}")
     print(f"(replayed in {time.perf_counter() - started:.1f} s)")

@@ -225,7 +225,10 @@ async def replay(
     *,
     workdir: Path | None = None,
     on_sweep: Callable[[SweepReport], None] | None = None,
+    monitor_on: bool = True,
 ) -> ReplayResult:
+    """Replay `scenario`. `monitor_on=False` applies the history with no sweeps at all: the
+    benchmark's baseline for what the monitor adds."""
     result = ReplayResult(scenario)
     with tempfile.TemporaryDirectory(prefix="vigil-replay-") as tmp:
         db = (workdir or Path(tmp)) / f"{scenario.name}.db"
@@ -258,11 +261,12 @@ async def replay(
                 while i < len(actions) and actions[i].at <= now:
                     _apply(monitor, actions[i], result)
                     i += 1
-                report = await run_sweep(monitor, now)
-                result.sweeps += 1
-                _record(report, result, keys)
-                if on_sweep:
-                    on_sweep(report)
+                if monitor_on:
+                    report = await run_sweep(monitor, now)
+                    result.sweeps += 1
+                    _record(report, result, keys)
+                    if on_sweep:
+                        on_sweep(report)
                 now += scenario.sweep_every
             result.final = final_state(engine, keys)
         finally:

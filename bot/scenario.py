@@ -191,11 +191,10 @@ def parse_scenario(
         raise ScenarioError("policy", str(exc)) from None
 
     tasks_raw = _need(raw, "tasks", "", list, "a list of tasks")
-    keys = [t.get("key") if isinstance(t, dict) else None for t in tasks_raw]
-    tasks = [
-        _task(t, f"tasks[{i}]", tz, known, set(k for k in keys if isinstance(k, str)), start, end)
-        for i, t in enumerate(tasks_raw)
-    ]
+    keys = {
+        t.get("key") for t in tasks_raw if isinstance(t, dict) and isinstance(t.get("key"), str)
+    }
+    tasks = [_task(t, f"tasks[{i}]", tz, known, keys, start, end) for i, t in enumerate(tasks_raw)]
     seen: set[str] = set()
     for i, t in enumerate(tasks):
         if t.key in seen:

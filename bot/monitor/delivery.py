@@ -271,7 +271,12 @@ class Deliverer:
             info = await self.m.gateway.user_info(user_id)  # DeliveryError passes up
             with transaction(self.m.engine) as session:
                 row = session.get(SlackUser, user_id) or SlackUser(id=user_id, fetched_at=now)
-                row.tz, row.name, row.deleted, row.fetched_at = info.tz, info.name, info.deleted, now
+                row.tz, row.name, row.deleted, row.fetched_at = (
+                    info.tz,
+                    info.name,
+                    info.deleted,
+                    now,
+                )
                 session.add(row)
             cached = (info.tz, info.deleted, now)
         self.m.users[user_id] = cached
