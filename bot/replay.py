@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import aiohttp
 from sqlalchemy import select
 
 from bot import tasks as service
@@ -99,69 +101,84 @@ def _timeline(scenario: Scenario) -> list[Action]:
     return sorted(actions, key=lambda a: (a.at, a.update is not None, depth[a.task.key], a.seq))
 
 
-def _apply(m: Monitor, action: Action, result: ReplayResult) -> None:
-    task, update, ids = action.task, action.update, result.task_ids
-    with transaction(m.engine) as session:
-        try:
-            if update is None:
-                if task.parent and task.parent not in ids:
-                    raise service.TaskError(f"parent {task.parent} is created later")
-                row = service.create_task(
-                    session,
-                    title=task.title,
-                    creator=task.creator,
-                    owner=task.owner,
-                    due_at=task.due,
-                    due_has_time=task.due_has_time,
-                    parent_id=ids.get(task.parent) if task.parent else None,
-                    description=task.description,
-                    now=action.at,
-                    source_key=task.key,
-                )
-                ids[task.key] = row.id
-                result.task_keys[row.id] = task.key
-                return
-            tid, by, at, c = ids[task.key], update.by, update.at, update.changes
-            if "owner" in c:
-                service.assign(session, tid, c["owner"], by=by, now=at)
-            if "due" in c:
-                due, has_time = c["due"]
-                service.set_due(session, tid, due, by=by, now=at, has_time=has_time)
-            if "progress" in c:
-                service.set_progress(session, tid, c["progress"], by=by, now=at, note=c.get("note"))
-            elif "note" in c:
-                service.add_note(session, tid, c["note"], by=by, now=at)
-            status = c.get("status")
-            if status == "blocked":
-                service.block(session, tid, c.get("reason") or "", by=by, now=at)
-            elif status == "open":
-                service.unblock(session, tid, by=by, now=at)
-            elif status == "done":
-                service.complete(session, tid, by=by, now=at)
-            elif status == "cancelled":
-                service.cancel(session, tid, by=by, now=at)
-            if "snooze" in c:
-                finding = session.execute(
-                    select(Finding).where(
-                        Finding.task_id == tid,
-                        Finding.rule == c["snooze"],
-                        Finding.status == "open",
-                    )
-                ).scalar_one_or_none()
-                if finding is None:
-                    raise service.TaskError(f"no open {c['snooze']} alert to snooze")
-                ladder.snooze(
-                    session,
-                    finding,
-                    m.policy.snooze_days,
-                    by=by,
-                    now=at,
-                    policy=m.policy,
-                    cal=m.cal,
-                )
-        except (service.TaskError, ladder.SnoozeError) as exc:
-            session.rollback()
-            result.warnings.append(f"{action.at.isoformat()} {task.key}: {exc}")
+def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
+    """What people did since the last sweep, in one transaction. If an action cannot be done
+    (it becomes a warning in the report), the batch is rolled back and replayed one action
+    per transaction, so that the others still stand."""
+    staged: dict[str, int] = {}
+    failed = (service.TaskError, ladder.SnoozeError)
+    try:
+        with transaction(m.engine) as session:
+            for action in actions:
+                created = _apply(session, m, action, ChainMap(staged, result.task_ids))
+                if created is not None:
+                    staged[action.task.key] = created
+    except failed:
+        staged = {}
+        for action in actions:
+            try:
+                with transaction(m.engine) as session:
+                    created = _apply(session, m, action, ChainMap(staged, result.task_ids))
+            except failed as exc:
+                result.warnings.append(f"{action.at.isoformat()} {action.task.key}: {exc}")
+                continue
+            if created is not None:
+                staged[action.task.key] = created
+    for key, task_id in staged.items():
+        result.task_ids[key] = task_id
+        result.task_keys[task_id] = key
+
+
+def _apply(session, m: Monitor, action: Action, ids: Mapping[str, int]) -> int | None:  # type: ignore[no-untyped-def]
+    """One action through the same task service the slash commands use; the new task's id
+    when it creates one."""
+    task, update = action.task, action.update
+    if update is None:
+        if task.parent and task.parent not in ids:
+            raise service.TaskError(f"parent {task.parent} is created later")
+        return service.create_task(
+            session,
+            title=task.title,
+            creator=task.creator,
+            owner=task.owner,
+            due_at=task.due,
+            due_has_time=task.due_has_time,
+            parent_id=ids.get(task.parent) if task.parent else None,
+            description=task.description,
+            now=action.at,
+            source_key=task.key,
+        ).id
+    tid, by, at, c = ids[task.key], update.by, update.at, update.changes
+    if "owner" in c:
+        service.assign(session, tid, c["owner"], by=by, now=at)
+    if "due" in c:
+        due, has_time = c["due"]
+        service.set_due(session, tid, due, by=by, now=at, has_time=has_time)
+    if "progress" in c:
+        service.set_progress(session, tid, c["progress"], by=by, now=at, note=c.get("note"))
+    elif "note" in c:
+        service.add_note(session, tid, c["note"], by=by, now=at)
+    status = c.get("status")
+    if status == "blocked":
+        service.block(session, tid, c.get("reason") or "", by=by, now=at)
+    elif status == "open":
+        service.unblock(session, tid, by=by, now=at)
+    elif status == "done":
+        service.complete(session, tid, by=by, now=at)
+    elif status == "cancelled":
+        service.cancel(session, tid, by=by, now=at)
+    if "snooze" in c:
+        finding = session.execute(
+            select(Finding).where(
+                Finding.task_id == tid, Finding.rule == c["snooze"], Finding.status == "open"
+            )
+        ).scalar_one_or_none()
+        if finding is None:
+            raise service.TaskError(f"no open {c['snooze']} alert to snooze")
+        ladder.snooze(
+            session, finding, m.policy.snooze_days, by=by, now=at, policy=m.policy, cal=m.cal
+        )
+    return None
 
 
 def _record(report: SweepReport, result: ReplayResult, keys: dict[int, str]) -> None:
@@ -240,7 +257,8 @@ async def replay(
             standin.add_user(person.id, name=person.name, tz=person.tz)
         standin.add_channel(scenario.channel, name="managers")
         await standin.start()
-        client = make_client(TOKEN, standin.url)
+        http = aiohttp.ClientSession()
+        client = make_client(TOKEN, standin.url, session=http)
         monitor = Monitor(
             engine=engine,
             cal=calendar_for(scenario),
@@ -258,9 +276,12 @@ async def replay(
             keys = result.task_keys
             now, i = scenario.start, 0
             while now <= scenario.end:
+                due_now = []
                 while i < len(actions) and actions[i].at <= now:
-                    _apply(monitor, actions[i], result)
+                    due_now.append(actions[i])
                     i += 1
+                if due_now:
+                    _apply_all(monitor, due_now, result)
                 if monitor_on:
                     report = await run_sweep(monitor, now)
                     result.sweeps += 1
@@ -270,7 +291,7 @@ async def replay(
                 now += scenario.sweep_every
             result.final = final_state(engine, keys)
         finally:
-            await client.session.close() if client.session else None
+            await http.close()
             await standin.stop()
             engine.dispose()
     return result

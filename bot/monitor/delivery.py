@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlmodel import Session
 
 from bot.db import transaction
@@ -61,6 +61,36 @@ def _backoff(attempts: int, retry_after: float | None) -> timedelta:
     return timedelta(seconds=max(base, retry_after or 0.0))
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    note_id: int
+    kind: str
+    to: str
+    task_id: int
+    finding_id: int
+    rule: str
+    text: str
+    blocks: list[dict]
+    ref_channel: str | None
+    ref_ts: str | None
+    attempts: int
+
+
+_DUE_BATCH = (
+    select(Notification, Finding, Task)
+    .join(Finding, Finding.id == Notification.finding_id)
+    .join(Task, Task.id == Notification.task_id)
+    .where(
+        Notification.status == "pending",
+        Notification.not_before <= bindparam("now"),
+        tuple_(Notification.not_before, Notification.id)
+        > tuple_(bindparam("after_at"), bindparam("after_id")),
+    )
+    .order_by(Notification.not_before, Notification.id)
+    .limit(200)
+)
+
+
 class Deliverer:
     def __init__(self, monitor: Monitor) -> None:
         self.m = monitor
@@ -71,68 +101,90 @@ class Deliverer:
         budget = self.m.policy.send_budget if budget is None else budget
         if self.m.gateway is None:
             return report
-        cursor = (now - timedelta(days=36500), 0)
-        stop = False
-        while not stop:
-            with transaction(self.m.engine) as session:
-                batch = session.execute(
-                    select(Notification.not_before, Notification.id)
-                    .where(
-                        Notification.status == "pending",
-                        Notification.not_before <= now,
-                        tuple_(Notification.not_before, Notification.id) > tuple_(*cursor),
-                    )
-                    .order_by(Notification.not_before, Notification.id)
-                    .limit(200)
-                ).all()
+        cursor: tuple = (now - timedelta(days=36500), 0)
+        while True:
+            batch, cursor = self._prepare_batch(now, cursor, report)
             if not batch:
-                break
-            for not_before, note_id in batch:
-                cursor = (not_before, note_id)
+                return report
+            for item in batch:
                 if len(report.sent) >= budget:
                     report.left += 1
                     continue
-                outcome = await self._deliver_one(note_id, now, report)
-                if outcome == "stop":
-                    stop = True
-                    break
-        if stop:
-            with transaction(self.m.engine) as session:
-                report.left += (
-                    session.execute(
-                        select(Notification.id).where(
-                            Notification.status == "pending", Notification.not_before <= now
-                        )
-                    )
-                    .all()
-                    .__len__()
+                if await self._deliver_one(item, now, report) == "stop":
+                    # Slack is struggling or limiting us: everything else waits too.
+                    report.left += self._count_due(now)
+                    return report
+
+    def _count_due(self, now: datetime) -> int:
+        with transaction(self.m.engine) as session:
+            return session.execute(
+                select(func.count()).where(
+                    Notification.status == "pending", Notification.not_before <= now
                 )
-        return report
+            ).scalar_one()
+
+    def _prepare_batch(
+        self, now: datetime, cursor: tuple, report: DeliveryReport
+    ) -> tuple[list[_Prepared], tuple]:
+        """One short transaction: the next due notifications, each with its text and blocks
+        built as of `now`; those that are no longer owed are cancelled on the way."""
+        prepared: list[_Prepared] = []
+        with transaction(self.m.engine) as session:
+            rows = session.execute(
+                _DUE_BATCH, {"now": now, "after_at": cursor[0], "after_id": cursor[1]}
+            ).all()
+            if not rows:
+                return prepared, cursor
+            ref_ids = [n.ref_id for n, _, _ in rows if n.ref_id]
+            refs = (
+                {
+                    r.id: r
+                    for r in session.execute(
+                        select(Notification).where(Notification.id.in_(ref_ids))
+                    ).scalars()
+                }
+                if ref_ids
+                else {}
+            )
+            alerts: dict[int, object] = {}
+            for note, finding, task in rows:
+                ref = refs.get(note.ref_id) if note.ref_id else None
+                skip = self._why_not(note, finding, ref)
+                if skip:
+                    note.status, note.error = "cancelled", skip
+                    report.cancelled += 1
+                    continue
+                if finding.id not in alerts:
+                    alerts[finding.id] = alert_for(
+                        session, task, finding, now, self.m.policy, self.m.cal
+                    )
+                text, blocks = render(alerts[finding.id], note, ref)
+                prepared.append(
+                    _Prepared(
+                        note.id,
+                        note.kind,
+                        note.to,
+                        note.task_id,
+                        finding.id,
+                        finding.rule,
+                        text,
+                        blocks,
+                        ref.channel if ref else None,
+                        ref.ts if ref else None,
+                        note.attempts,
+                    )
+                )
+            last = rows[-1][0]
+        return prepared, (last.not_before, last.id)
 
     # -- one notification ------------------------------------------------------------------
-    async def _deliver_one(self, note_id: int, now: datetime, report: DeliveryReport) -> str:
-        with transaction(self.m.engine) as session:
-            note = session.get(Notification, note_id)
-            if note is None or note.status != "pending":
-                return "skip"
-            finding = session.get(Finding, note.finding_id)
-            task = session.get(Task, note.task_id)
-            ref = session.get(Notification, note.ref_id) if note.ref_id else None
-            skip = self._why_not(note, finding, ref)
-            if skip:
-                note.status, note.error = "cancelled", skip
-                report.cancelled += 1
-                return "skip"
-            alert = alert_for(session, task, finding, now, self.m.policy, self.m.cal)
-            text, blocks = render(alert, note, ref)
-            ref_channel, ref_ts = (ref.channel, ref.ts) if ref else (None, None)
-            kind, to = note.kind, note.to
-
+    async def _deliver_one(self, item: _Prepared, now: datetime, report: DeliveryReport) -> str:
+        kind, to, text, blocks = item.kind, item.to, item.text, item.blocks
         try:
             if kind in ("dm", "reminder"):
                 wait_until = await self._owner_hours(to, now)
                 if wait_until is not None:
-                    self._defer(note_id, wait_until)
+                    self._defer(item.note_id, wait_until)
                     report.deferred += 1
                     return "skip"
                 channel = await self.m.gateway.open_dm(to)
@@ -140,39 +192,59 @@ class Deliverer:
                 channel, ts = await self.m.gateway.post(channel, text, blocks)
             elif kind == "escalation":
                 if not self.m.manager_channel:
-                    self._hold(note_id, now + HOLD_WHEN_NO_CHANNEL, "MANAGER_CHANNEL is not set")
+                    self._hold(
+                        item.note_id, now + HOLD_WHEN_NO_CHANNEL, "MANAGER_CHANNEL is not set"
+                    )
                     report.held += 1
                     report.problems.append("MANAGER_CHANNEL is not set: escalations are held")
                     return "skip"
                 if not self.m.cal.is_working_time(now):
-                    self._defer(note_id, self.m.cal.next_working_time(now))
+                    self._defer(item.note_id, self.m.cal.next_working_time(now))
                     report.deferred += 1
                     return "skip"
                 await self._pace(self.m.manager_channel)
                 channel, ts = await self.m.gateway.post(self.m.manager_channel, text, blocks)
             elif kind == "resolution":
-                await self._pace(ref_channel)
-                channel, ts = await self.m.gateway.post(ref_channel, text, blocks, thread_ts=ref_ts)
+                await self._pace(item.ref_channel)
+                channel, ts = await self.m.gateway.post(
+                    item.ref_channel, text, blocks, thread_ts=item.ref_ts
+                )
             else:  # update, resolve_edit: the message already in Slack changes in place
-                await self._pace(ref_channel)
-                await self.m.gateway.update(ref_channel, ref_ts, text, blocks)
-                channel, ts = ref_channel, ref_ts
+                await self._pace(item.ref_channel)
+                await self.m.gateway.update(item.ref_channel, item.ref_ts, text, blocks)
+                channel, ts = item.ref_channel, item.ref_ts
         except DeliveryError as err:
-            return self._failed(note_id, to, err, now, report)
-
-        with transaction(self.m.engine) as session:
-            note = session.get(Notification, note_id)
-            note.status, note.sent_at, note.channel, note.ts = "sent", now, channel, ts
-            note.text, note.attempts, note.error = text, note.attempts + 1, None
-            if note.kind == "dm":
-                finding = session.get(Finding, note.finding_id)
-                ladder.settle_dm(finding, now, self.m.policy, self.m.cal)
-            if note.kind == "escalation":
-                self._set_health(session, None)
-            rule = session.get(Finding, note.finding_id).rule
+            return self._failed(item.note_id, to, err, now, report)
+        self._mark_sent(item, channel, ts, now)
         recipient = self.m.manager_channel if to == MANAGERS else to
-        report.sent.append(Sent(now, kind, recipient or "", channel, ts, note.task_id, rule, text))
+        report.sent.append(
+            Sent(now, kind, recipient or "", channel, ts, item.task_id, item.rule, text)
+        )
         return "sent"
+
+    def _mark_sent(self, item: _Prepared, channel: str, ts: str, now: datetime) -> None:
+        """Recorded the moment Slack said ok, one notification at a time: a crash after this
+        line cannot send it again, and one before it loses at most this one's record."""
+        with transaction(self.m.engine) as session:
+            session.execute(
+                update(Notification)
+                .where(Notification.id == item.note_id)
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    channel=channel,
+                    ts=ts,
+                    text=item.text,
+                    attempts=item.attempts + 1,
+                    error=None,
+                )
+            )
+            if item.kind == "dm":
+                ladder.settle_dm(
+                    session.get(Finding, item.finding_id), now, self.m.policy, self.m.cal
+                )
+            if item.kind == "escalation":
+                self._set_health(session, None)
 
     @staticmethod
     def _why_not(note: Notification, finding: Finding, ref: Notification | None) -> str | None:

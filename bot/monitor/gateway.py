@@ -45,8 +45,14 @@ class UserInfo:
     name: str | None
 
 
-def make_client(token: str, base_url: str, timeout: int = 10) -> AsyncWebClient:
-    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+def make_client(
+    token: str, base_url: str, timeout: int = 10, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """Without `session`, slack_sdk opens a connection per call; a long-lived process passes
+    one so that calls reuse their connections."""
+    return AsyncWebClient(
+        token=token, base_url=base_url, timeout=timeout, retry_handlers=[], session=session
+    )
 
 
 def _classify(exc: Exception) -> DeliveryError:
