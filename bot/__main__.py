@@ -110,11 +110,21 @@ def main(argv: list[str] | None = None) -> int:
         report = asyncio.run(sweep_once(settings, now.astimezone(UTC), dry_run=args.dry_run))
         print(report.summary())
         return 0 if not report.skipped else 1
-    print(
-        "vigil: the Slack app (python -m bot) arrives with the Slack surface; try `python -m bot demo`.",
-        file=sys.stderr,
-    )
-    return 2
+    try:
+        settings.require("SLACK_BOT_TOKEN")
+        if not settings.app_token:
+            settings.require("SLACK_SIGNING_SECRET")
+    except ConfigError as exc:
+        print(f"vigil: {exc}", file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(logging.INFO)
+    from bot.app import serve
+
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 if __name__ == "__main__":

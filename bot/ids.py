@@ -6,6 +6,8 @@ keeps a fixed `action_id` and a handler finds the task and the finding from the 
 
 from __future__ import annotations
 
+import re
+
 ACTION_PROGRESS_SELECT = "vigil_progress_select"
 ACTION_PROGRESS_OTHER = "vigil_progress_other"
 ACTION_DONE = "vigil_done"
@@ -17,6 +19,16 @@ ACTION_REASSIGN = "vigil_reassign"
 ACTION_PING_OWNER = "vigil_ping_owner"
 
 BLOCK_PREFIX = "vigil"
+
+
+def unique(action_id: str, suffix: str) -> str:
+    """An action id made unique within a list (App Home, /task list) that repeats buttons;
+    handlers match it with `matching`."""
+    return f"{action_id}:{suffix}"
+
+
+def matching(action_id: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(action_id)}(:[\w-]+)?$")
 
 
 def context_block_id(task_id: int, finding_id: int | None, part: str) -> str:
@@ -33,3 +45,21 @@ def parse_block_id(block_id: str) -> tuple[int, int | None] | None:
     except ValueError:
         return None
     return task_id, finding_id or None
+
+
+# Slash command, shortcut and modal callback ids (also in manifest.yml).
+COMMAND = "/task"
+SHORTCUT_FROM_MESSAGE = "vigil_task_from_message"
+VIEW_NEW_TASK = "vigil_new_task"
+VIEW_PROGRESS = "vigil_progress"
+VIEW_BLOCKED = "vigil_blocked_reason"
+
+# Inputs in the modals: block ids, each with one element whose action id is the same.
+INPUT_TITLE = "title"
+INPUT_OWNER = "owner"
+INPUT_DEADLINE = "deadline"
+INPUT_PARENT = "parent"
+INPUT_DESCRIPTION = "description"
+INPUT_PROGRESS = "progress"
+INPUT_NOTE = "note"
+INPUT_REASON = "reason"

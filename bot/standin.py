@@ -86,10 +86,16 @@ class SlackStandIn:
         self,
         *,
         token: str = "xoxb-standin",
+        app_token: str = "xapp-standin",
         block_validator: Callable[[list[dict]], list[str]] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.token = token
+        self.app_token = app_token
+        self.responses: list[dict] = []  # what was posted to response URLs
+        self.acks: list[dict] = []  # Socket Mode envelopes the app acknowledged
+        self._sockets: list[web.WebSocketResponse] = []
+        self._envelopes = itertools.count(1)
         self.block_validator = block_validator
         self.clock = clock or time.time
         self.calls: list[Call] = []
@@ -165,6 +171,8 @@ class SlackStandIn:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         app.router.add_get("/_standin/calls", self._control_calls)
         app.router.add_get("/_standin/messages", self._control_messages)
         app.router.add_post("/_standin/fail", self._control_fail)
@@ -176,7 +184,54 @@ class SlackStandIn:
         await site.start()
         self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
+    def response_url(self, key: str = "r1") -> str:
+        """A response URL, as Slack puts in slash command and interaction payloads."""
+        return f"http://127.0.0.1:{self._port}/response/{key}"
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.responses.append({"key": request.match_info["key"], **(await request.json())})
+        return web.Response(text="ok")
+
+    # -- Socket Mode ---------------------------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "debug_info": {"host": "standin"}}
+        )
+        async for msg in ws:
+            try:
+                data = json.loads(msg.data)
+            except (TypeError, json.JSONDecodeError):
+                continue
+            if "envelope_id" in data:
+                self.acks.append(data)
+        self._sockets.remove(ws)
+        return ws
+
+    @property
+    def socket_connected(self) -> bool:
+        return bool(self._sockets)
+
+    async def send_envelope(self, kind: str, payload: dict, *, retry_attempt: int = 0) -> str:
+        """Deliver an event, interaction or slash command to the connected app."""
+        envelope_id = f"env-{next(self._envelopes)}"
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": retry_attempt,
+                "retry_reason": "",
+            }
+        )
+        return envelope_id
+
     async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
@@ -215,7 +270,9 @@ class SlackStandIn:
         token = (auth or "").removeprefix("Bearer ").strip() or params.get("token")
         if not token:
             return 200, {}, {"ok": False, "error": "not_authed"}
-        if token != self.token:
+        if token != self.token and not (
+            method == "apps.connections.open" and token == self.app_token
+        ):
             return 200, {}, {"ok": False, "error": "invalid_auth"}
         failure = self._take_failure(method)
         if failure:
@@ -274,6 +331,9 @@ class SlackStandIn:
             "tz_offset": int(offset.total_seconds()) if offset else 0,
             "profile": {"real_name": user.name.title(), "display_name": user.name},
         }
+
+    def _m_apps_connections_open(self, p: dict) -> dict:
+        return {"url": f"ws://127.0.0.1:{self._port}/socket"}
 
     def _m_users_info(self, p: dict) -> dict:
         user = self._users.get(str(p.get("user", "")))

@@ -1,0 +1,164 @@
+"""The Slack app: a Bolt `AsyncApp` built by a factory, served over HTTP (`POST /slack/events`,
+`GET /healthz`) or Socket Mode, with the monitor sweeping in-process on APScheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.calendar import WorkCalendar
+from bot.commands import buttons, home, modals, slash
+from bot.commands.context import Context
+from bot.config import Settings
+from bot.db import create_schema, make_engine, transaction
+from bot.models import State
+from bot.monitor.delivery import MANAGER_HEALTH
+from bot.monitor.gateway import SlackGateway, make_client
+from bot.monitor.monitor import Monitor
+from bot.monitor.sweep import run_sweep
+
+log = logging.getLogger(__name__)
+SWEEP_JOB = "vigil-sweep"
+
+
+def build_context(settings: Settings, client: AsyncWebClient, clock=None) -> Context:  # type: ignore[no-untyped-def]
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    cal = WorkCalendar(
+        settings.team_timezone,
+        settings.holiday_country,
+        settings.policy.day_start,
+        settings.policy.day_end,
+    )
+    monitor = Monitor(
+        engine=engine,
+        cal=cal,
+        policy=settings.policy,
+        gateway=SlackGateway(client),
+        manager_channel=settings.manager_channel,
+        count_open_tasks=False,
+    )
+    ctx = Context(
+        settings=settings,
+        engine=engine,
+        cal=cal,
+        monitor=monitor,
+        managers=settings.manager_user_ids,
+    )
+    if clock is not None:
+        ctx.clock = clock
+    return ctx
+
+
+def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
+    """The Bolt app with every listener registered; nothing happens at import time."""
+    http_mode = not ctx.settings.app_token
+    app = AsyncApp(
+        client=client,
+        signing_secret=ctx.settings.signing_secret or "",
+        request_verification_enabled=http_mode,
+        process_before_response=False,
+    )
+    for listeners in (slash, buttons, modals, home):
+        listeners.register(app, ctx)
+    return app
+
+
+async def sweep_now(ctx: Context) -> None:
+    """The scheduled job: one sweep as of the clock. Errors are logged, never raised into
+    the scheduler, and the next interval tries again."""
+    try:
+        report = await run_sweep(ctx.monitor, ctx.clock())
+        if report.sent or report.opened or report.resolved:
+            log.info(
+                "sweep: %d opened, %d resolved, %d sent",
+                report.opened,
+                report.resolved,
+                len(report.sent),
+            )
+    except Exception:
+        log.exception("sweep failed; the next one will try again")
+
+
+def start_scheduler(ctx: Context) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        sweep_now,
+        "interval",
+        args=[ctx],
+        seconds=ctx.settings.sweep_interval_seconds,
+        id=SWEEP_JOB,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
+    scheduler.start()
+
+    def nudge() -> None:
+        # A fix should show as resolved within seconds, not at the next interval.
+        job = scheduler.get_job(SWEEP_JOB)
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC) + timedelta(seconds=2))
+
+    ctx.nudge = nudge
+    return scheduler
+
+
+def health(ctx: Context) -> tuple[int, dict]:
+    """200 with the last completed sweep; 503 when none completed in three intervals."""
+    interval = ctx.settings.sweep_interval_seconds
+    last = ctx.monitor.last_sweep
+    body: dict = {"last_sweep": last.isoformat() if last else None}
+    with transaction(ctx.engine) as session:
+        problem = session.get(State, MANAGER_HEALTH)
+        if problem is not None and problem.value:
+            body["managers_channel"] = problem.value
+    fresh = last is not None and ctx.clock() - last <= timedelta(seconds=3 * interval)
+    body["status"] = "ok" if fresh else "no sweep completed in the last three intervals"
+    return (200 if fresh else 503), body
+
+
+def build_web_app(app: AsyncApp, ctx: Context) -> web.Application:
+    web_app = app.web_app(path="/slack/events")
+
+    async def healthz(_request: web.Request) -> web.Response:
+        status, body = await asyncio.to_thread(health, ctx)
+        return web.json_response(body, status=status)
+
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+async def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:  # noqa: S104 (a server)
+    """`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT."""
+    session = aiohttp.ClientSession()
+    client = make_client(settings.bot_token or "", settings.slack_api_url, session=session)
+    ctx = build_context(settings, client)
+    app = build_app(ctx, client)
+    scheduler = start_scheduler(ctx)
+    try:
+        if settings.app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(app, settings.app_token, web_client=client)
+            log.warning("Vigil is running in Socket Mode")
+            await handler.start_async()
+        else:
+            runner = web.AppRunner(build_web_app(app, ctx))
+            await runner.setup()
+            await web.TCPSite(runner, host, settings.port).start()
+            log.warning(
+                "Vigil is listening on port %d (POST /slack/events, GET /healthz)", settings.port
+            )
+            await asyncio.Event().wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        await session.close()
+        ctx.engine.dispose()

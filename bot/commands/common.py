@@ -1,0 +1,56 @@
+"""Helpers the listeners share: running service calls off the event loop, turning errors into
+one helpful sentence, checking a mentioned user, and republishing App Home."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.commands.context import Context
+from bot.commands.grammar import UsageError
+from bot.commands.service import Refused
+from bot.tasks import TaskError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+USER_ERRORS = (UsageError, TaskError, Refused)
+
+
+async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Database work in a worker thread: the event loop keeps acking Slack meanwhile."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def error_text(exc: Exception) -> str:
+    if isinstance(exc, UsageError):
+        return f":warning: {exc.message}\nFor example: `{exc.example}`"
+    return f":warning: {exc}"
+
+
+async def check_user(ctx: Context, client: AsyncWebClient, user_id: str) -> None:
+    """A mentioned user must exist and still be in the workspace; raises TaskError if not."""
+    cached = ctx.monitor.users.get(user_id)
+    if cached is not None:
+        if cached[1]:
+            raise TaskError(f"<@{user_id}> has left the workspace; pick someone else.")
+        return
+    try:
+        resp = await client.users_info(user=user_id)
+    except SlackApiError as exc:
+        if exc.response.get("error") == "user_not_found":
+            raise TaskError(
+                f"There is no user {user_id} in this workspace; mention them with @."
+            ) from None
+        log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+        return  # Slack is struggling: do not refuse a change over it
+    user = resp["user"]
+    if user.get("deleted"):
+        raise TaskError(f"<@{user_id}> has left the workspace; pick someone else.")
+    if user.get("is_bot"):
+        raise TaskError(f"<@{user_id}> is a bot; tasks are owned by people.")
+    ctx.monitor.users[user_id] = (user.get("tz"), False, ctx.clock())

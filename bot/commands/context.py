@@ -1,0 +1,42 @@
+"""What every handler needs, built once by the app factory and passed to each `register`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from bot.calendar import WorkCalendar
+from bot.config import Settings
+from bot.monitor.monitor import Monitor
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: Engine
+    cal: WorkCalendar
+    monitor: Monitor
+    clock: Callable[[], datetime] = _utcnow  # the only clock handlers read; tests hand their own
+    managers: frozenset[str] = field(default_factory=frozenset)
+    # Asks the monitor for a sweep soon, so that a fix shows as resolved within seconds.
+    nudge: Callable[[], None] | None = None
+
+    background: set = field(default_factory=set)
+
+    def is_manager(self, user_id: str) -> bool:
+        return user_id in self.managers
+
+    def spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
+        """Work after the reply (App Home republishing): kept referenced until it ends."""
+        import asyncio
+
+        task = asyncio.get_running_loop().create_task(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)

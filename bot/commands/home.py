@@ -1,0 +1,48 @@
+"""App Home: the user's open tasks by risk, and for managers the team's open findings."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import day_label
+from bot.commands import replies, views
+from bot.commands.common import off_loop
+from bot.commands.context import Context
+from bot.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def home_view(ctx: Context, user: str) -> dict:
+    now = ctx.clock()
+    with transaction(ctx.engine) as session:
+        mine = replies.my_summaries(session, ctx, user, now)
+        team = replies.team_findings(session, ctx, now) if ctx.is_manager(user) else None
+    local = now.astimezone(ctx.cal.tz)
+    return views.build_home(mine, team, f"as of {day_label(local.date())} {local:%H:%M}")
+
+
+async def publish_home(ctx: Context, client: AsyncWebClient, user: str) -> None:
+    view = await off_loop(home_view, ctx, user)
+    try:
+        await client.views_publish(user_id=user, view=view)
+    except SlackApiError as exc:
+        log.warning("views.publish for %s failed: %s", user, exc.response.get("error"))
+
+
+async def republish(ctx: Context, client: AsyncWebClient, users: set[str]) -> None:
+    """After a change: everyone whose Home shows it, and the managers (their team section)."""
+    for user in sorted(users | set(ctx.managers)):
+        await publish_home(ctx, client, user)
+
+
+def register(app: AsyncApp, ctx: Context) -> None:
+    async def handle_app_home_opened(event: dict, client: AsyncWebClient) -> None:
+        if event.get("tab", "home") == "home":
+            await publish_home(ctx, client, event["user"])
+
+    app.event("app_home_opened")(handle_app_home_opened)

@@ -1,0 +1,188 @@
+"""Gathering what a reply shows from the database, then building it with `views`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from bot.blocks import day_label, escape, mention, task_ref
+from bot.commands import views
+from bot.commands.context import Context
+from bot.commands.grammar import USAGE
+from bot.models import LIVE_STATUSES, Event, Finding, Task
+from bot.monitor.alerts import task_view
+from bot.monitor.forecast import forecast_from_history
+from bot.monitor.messages import RULE_TITLES
+from bot.monitor.rules import time_used
+from bot.tasks import progress_points
+
+
+def day(ctx: Context, instant: datetime) -> str:
+    return day_label(ctx.cal.local_date(instant))
+
+
+def due_label(ctx: Context, task: Task) -> str:
+    if task.due_at is None:
+        return "no deadline"
+    if task.due_has_time:
+        local = task.due_at.astimezone(ctx.cal.tz)
+        return f"{day_label(local.date())} {local:%H:%M}"
+    return day(ctx, task.due_at - timedelta(microseconds=1))
+
+
+def summarize(
+    session: Session, ctx: Context, task: Task, now: datetime, findings: list[str]
+) -> views.TaskSummary:
+    view = task_view(session, task)
+    return views.TaskSummary(
+        id=task.id,
+        title=task.title,
+        status=task.status,
+        progress=task.progress,
+        owner_id=task.owner_id,
+        creator_id=task.creator_id,
+        due_day=ctx.cal.local_date(task.due_at - timedelta(microseconds=1))
+        if task.due_at
+        else None,
+        used=time_used(view, now, ctx.cal),
+        findings=tuple(findings),
+        forecast=forecast_from_history(
+            progress_points(session, task.id), due_at=task.due_at, now=now, cal=ctx.cal
+        ),
+        block_reason=task.block_reason,
+        parent_id=task.parent_id,
+        description=task.description,
+        link=task.link,
+    )
+
+
+def open_findings(session: Session, task_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    if not task_ids:
+        return found
+    for task_id, rule in session.execute(
+        select(Finding.task_id, Finding.rule).where(
+            Finding.task_id.in_(task_ids), Finding.status == "open"
+        )
+    ):
+        found.setdefault(task_id, []).append(rule)
+    return found
+
+
+def my_summaries(
+    session: Session, ctx: Context, user: str, now: datetime
+) -> list[views.TaskSummary]:
+    tasks = list(
+        session.execute(
+            select(Task)
+            .where(Task.owner_id == user, Task.status.in_(LIVE_STATUSES))
+            .order_by(Task.id)
+            .limit(200)
+        ).scalars()
+    )
+    found = open_findings(session, [t.id for t in tasks])
+    return [summarize(session, ctx, t, now, found.get(t.id, [])) for t in tasks]
+
+
+def team_findings(session: Session, ctx: Context, now: datetime) -> list[views.TeamFinding]:
+    rows = session.execute(
+        select(Finding, Task.title, Task.owner_id)
+        .join(Task, Task.id == Finding.task_id)
+        .where(Finding.status == "open")
+        .order_by(Finding.opened_at)
+        .limit(200)
+    ).all()
+    out = []
+    for f, title, owner in rows:
+        days = ctx.cal.working_days_between(
+            ctx.cal.local_date(f.opened_at), ctx.cal.local_date(now)
+        )
+        out.append(
+            views.TeamFinding(
+                task_id=f.task_id,
+                title=title,
+                rule=f.rule,
+                owner_id=owner,
+                opened=f"{days} working day{'s' if days != 1 else ''}" if days else "today",
+                escalated=f.escalated_at is not None,
+            )
+        )
+    return sorted(out, key=lambda t: (-views.SEVERITY.get(t.rule, 0), t.task_id))
+
+
+def build_task_card(session: Session, ctx: Context, task: Task, now: datetime):
+    from bot.commands.service import Reply
+
+    found = open_findings(session, [task.id]).get(task.id, [])
+    history = [
+        views.HistoryLine(e.at, e.actor, e.kind, e.old, e.new, e.note)
+        for e in session.execute(
+            select(Event).where(Event.task_id == task.id).order_by(Event.id.desc()).limit(5)
+        ).scalars()
+    ][::-1]
+    text, blocks = views.build_task_card(
+        summarize(session, ctx, task, now, found), history, ctx.cal.local_date
+    )
+    return Reply(text, blocks, task_id=task.id)
+
+
+def build_my_list(session: Session, ctx: Context, user: str, now: datetime):
+    return views.build_list(my_summaries(session, ctx, user, now))
+
+
+def build_team(session: Session, ctx: Context, now: datetime):
+    return views.build_team(team_findings(session, ctx, now))
+
+
+def build_help():
+    return views.build_help(USAGE)
+
+
+def created(session: Session, ctx: Context, task: Task, early: list[str], *, again: bool = False):
+    from bot.commands.service import Reply
+
+    head = "Already created" if again else "Created"
+    text = f"{head} #{task.id} {escape(task.title)}"
+    line = f"{head} {task_ref(task.id, task.title)} · owner {mention(task.owner_id)} · due {due_label(ctx, task)}"
+    if task.parent_id:
+        line += f" · subtask of #{task.parent_id}"
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": line}}]
+    if early:
+        seen = ", ".join(RULE_TITLES.get(r, r) for r in early)
+        fix = {
+            "missing_owner": f"`/task assign {task.id} @someone`",
+            "missing_deadline": f"`/task due {task.id} friday`",
+            "deadline_conflict": f"`/task due {task.id} <a date on or before the parent's>`",
+            "overdue": f"`/task due {task.id} <a later date>`",
+        }
+        fixes = " · ".join(fix[r] for r in early if r in fix)
+        text += f". Vigil already sees: {seen}."
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f":warning: Vigil already sees: *{seen}*. Fix: {fixes}",
+                    }
+                ],
+            }
+        )
+    return Reply(text, blocks, task_id=task.id)
+
+
+def changed(session: Session, ctx: Context, task: Task, what: str, now: datetime):
+    from bot.commands.service import Reply
+
+    found = open_findings(session, [task.id]).get(task.id, [])
+    summary = summarize(session, ctx, task, now, found)
+    blocks = [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"{task_ref(task.id, task.title)}: {what}."},
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": views.summary_line(summary)}]},
+    ]
+    return Reply(f"#{task.id} {escape(task.title)}: {what}.", blocks, task_id=task.id)

@@ -1,0 +1,60 @@
+"""`/task`: ack at once, then parse, carry out, and answer through the response URL."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import ids
+from bot.commands import service, views
+from bot.commands.common import USER_ERRORS, check_user, error_text, off_loop
+from bot.commands.context import Context
+from bot.commands.grammar import parse_command
+from bot.commands.home import republish
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, ctx: Context) -> None:
+    async def handle_task_command(ack, body: dict, client: AsyncWebClient, respond) -> None:
+        await ack()
+        user, text = body.get("user_id", ""), body.get("text", "") or ""
+        try:
+            cmd = parse_command(text, now=ctx.clock(), cal=ctx.cal)
+            if cmd.verb == "new":
+                await client.views_open(
+                    trigger_id=body["trigger_id"], view=views.build_new_task_modal(metadata="")
+                )
+                return
+            if cmd.owner:
+                await check_user(ctx, client, cmd.owner)
+            # A retried request carries the same trigger id: it must not create a second task.
+            key = (
+                f"command:{body['trigger_id']}"
+                if cmd.verb == "add" and body.get("trigger_id")
+                else None
+            )
+            reply = await off_loop(service.run, ctx, cmd, user, key=key)
+        except USER_ERRORS as exc:
+            await respond(text=error_text(exc), response_type="ephemeral", replace_original=False)
+            return
+        except Exception:
+            log.exception("/task %r failed", text)
+            await respond(
+                text=":warning: Something went wrong on our side; nothing was changed. Try again in a minute.",
+                response_type="ephemeral",
+            )
+            return
+        await respond(
+            text=reply.text,
+            blocks=reply.blocks,
+            response_type="in_channel" if reply.public else "ephemeral",
+        )
+        if reply.touched:
+            ctx.spawn(republish(ctx, client, reply.touched))
+        if ctx.nudge and reply.touched:
+            ctx.nudge()
+
+    app.command(ids.COMMAND)(handle_task_command)

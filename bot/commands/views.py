@@ -1,0 +1,349 @@
+"""Pure Block Kit builders for the Slack surface: command replies, the task card, the lists,
+App Home and the modals. Data in, plain dicts out; tested with no Slack at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from bot import ids
+from bot.blocks import (
+    Block,
+    actions,
+    bars,
+    button,
+    context,
+    day_label,
+    escape,
+    mention,
+    option,
+    section,
+    static_select,
+    task_ref,
+)
+from bot.monitor.forecast import Forecast
+from bot.monitor.messages import RULE_TITLES
+
+SEVERITY = {
+    "overdue": 100,
+    "blocked": 90,
+    "stalled": 80,
+    "behind_pace": 70,
+    "deadline_conflict": 50,
+    "missing_owner": 40,
+    "missing_deadline": 40,
+}
+MAX_HOME_TASKS = 20  # each task is up to 3 blocks; a Home view holds 100
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    id: int
+    title: str
+    status: str
+    progress: int
+    owner_id: str | None
+    creator_id: str
+    due_day: date | None
+    used: float | None
+    findings: tuple[str, ...] = ()
+    forecast: Forecast | None = None
+    block_reason: str | None = None
+    parent_id: int | None = None
+    description: str | None = None
+    link: str | None = None
+
+    @property
+    def risk(self) -> tuple:
+        worst = max((SEVERITY.get(f, 0) for f in self.findings), default=0)
+        return (-worst, self.due_day or date.max, self.id)
+
+
+@dataclass(frozen=True)
+class TeamFinding:
+    task_id: int
+    title: str
+    rule: str
+    owner_id: str | None
+    opened: str  # "2 working days"
+    escalated: bool
+
+
+@dataclass
+class HistoryLine:
+    at: datetime
+    actor: str
+    kind: str
+    old: str | None
+    new: str | None
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _findings_text(s: TaskSummary) -> str:
+    if not s.findings:
+        return ":large_green_circle: on track"
+    return ":warning: " + ", ".join(RULE_TITLES.get(f, f) for f in s.findings)
+
+
+def summary_line(s: TaskSummary) -> str:
+    parts = [bars(s.progress, s.used)]
+    parts.append(f"due {day_label(s.due_day)}" if s.due_day else "no deadline")
+    parts.append(f"owner {mention(s.owner_id)}")
+    return "  ·  ".join(parts)
+
+
+def task_blocks(s: TaskSummary, part: str, *, with_buttons: bool = True) -> list[Block]:
+    status = "" if s.status == "open" else f" _({s.status})_"
+    blocks: list[Block] = [
+        section(f"{task_ref(s.id, s.title)}{status}\n{_findings_text(s)}"),
+        context(summary_line(s)),
+    ]
+    if with_buttons and s.status in ("open", "blocked"):
+        progress = [option(f"{p}%", str(p)) for p in range(0, 101, 10) if p != s.progress]
+        blocks.append(
+            actions(
+                ids.context_block_id(s.id, None, part),
+                [
+                    static_select(
+                        "Set progress", ids.unique(ids.ACTION_PROGRESS_SELECT, part), progress
+                    ),
+                    button("Done", ids.unique(ids.ACTION_DONE, part), "done", style="primary"),
+                ],
+            )
+        )
+    return blocks
+
+
+def build_task_card(
+    s: TaskSummary, history: list[HistoryLine], cal_day: Any
+) -> tuple[str, list[Block]]:
+    text = f"#{s.id} {escape(s.title)}: {s.progress}%, " + (
+        f"due {day_label(s.due_day)}" if s.due_day else "no deadline"
+    )
+    blocks = task_blocks(s, "card")
+    details = []
+    if s.description:
+        details.append(escape(s.description[:500]))
+    if s.link:
+        details.append(f"<{s.link}|the message it came from>")
+    if s.parent_id:
+        details.append(f"subtask of #{s.parent_id}")
+    if s.block_reason:
+        details.append(f"blocked: {escape(s.block_reason)}")
+    if s.forecast:
+        late = (
+            f", {s.forecast.working_days_late} working days late"
+            if s.forecast.working_days_late
+            else ", on time"
+        )
+        details.append(f"forecast: finishes {day_label(s.forecast.finish_day)}{late}")
+    if details:
+        blocks.insert(2, context("  ·  ".join(details)))
+    if history:
+        lines = [f"{day_label(cal_day(h.at))} {mention(h.actor)} {_event(h)}" for h in history]
+        blocks.append(context("*Recent:*\n" + "\n".join(lines)))
+    return text, blocks
+
+
+def _event(h: HistoryLine) -> str:
+    if h.kind == "created":
+        return "created it"
+    if h.kind == "progress":
+        return f"progress {h.old}% → {h.new}%"
+    if h.kind == "owner":
+        return f"assigned to {mention(h.new)}"
+    if h.kind == "due":
+        return "moved the deadline"
+    if h.kind == "status":
+        return f"{h.old} → {h.new}" + (f" ({escape(h.note)})" if h.note else "")
+    if h.kind == "snooze":
+        return "snoozed reminders"
+    if h.kind == "note":
+        return f"noted: {escape(h.note or '')}"
+    return h.kind
+
+
+def build_list(summaries: list[TaskSummary]) -> tuple[str, list[Block]]:
+    if not summaries:
+        return "You have no open tasks.", [
+            section("You have no open tasks. `/task add …` makes one.")
+        ]
+    ordered = sorted(summaries, key=lambda s: s.risk)
+    text = f"Your {len(ordered)} open task{'s' if len(ordered) != 1 else ''}, riskiest first"
+    blocks: list[Block] = [section(f"*{text}*")]
+    for s in ordered[:15]:  # 15 × 3 + 1 stays under a message's 50 blocks
+        blocks += task_blocks(s, f"list{s.id}")
+    if len(ordered) > 15:
+        blocks.append(context(f"…and {len(ordered) - 15} more; App Home shows them all."))
+    return text, blocks
+
+
+def build_team(findings: list[TeamFinding]) -> tuple[str, list[Block]]:
+    if not findings:
+        return "No open findings across the team.", [
+            section("No open findings across the team: all on track.")
+        ]
+    text = f"{len(findings)} open finding{'s' if len(findings) != 1 else ''} across the team"
+    lines = [
+        f"{'🚨' if f.escalated else '•'} {task_ref(f.task_id, f.title)}: {RULE_TITLES.get(f.rule, f.rule)}, "
+        f"owner {mention(f.owner_id)}, open {f.opened}"
+        for f in findings[:40]
+    ]
+    blocks = [section(f"*{text}*")]
+    for i in range(0, len(lines), 10):  # a section's text holds 3,000 characters
+        blocks.append(section("\n".join(lines[i : i + 10])))
+    return text, blocks
+
+
+def build_help(usage: str) -> tuple[str, list[Block]]:
+    return "How to use /task", [section(usage)]
+
+
+def build_home(
+    mine: list[TaskSummary], team: list[TeamFinding] | None, now_label: str
+) -> dict[str, Any]:
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "What to work on now"}},
+        context(f"Your open tasks, riskiest first · {now_label}"),
+    ]
+    ordered = sorted(mine, key=lambda s: s.risk)
+    if not ordered:
+        blocks.append(section("Nothing open. `/task add <title> due <date>` creates a task."))
+    for s in ordered[:MAX_HOME_TASKS]:
+        blocks += task_blocks(s, f"home{s.id}")
+    if len(ordered) > MAX_HOME_TASKS:
+        blocks.append(context(f"…and {len(ordered) - MAX_HOME_TASKS} more: `/task list`."))
+    if team is not None:
+        blocks.append({"type": "divider"})
+        blocks.append(
+            {"type": "header", "text": {"type": "plain_text", "text": "Team: open findings"}}
+        )
+        _, team_blocks = build_team(team)
+        blocks += team_blocks[: 100 - len(blocks)]
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+# -- modals ---------------------------------------------------------------------------------
+def _input(
+    block_id: str, label: str, element: Block, *, optional: bool = False, hint: str | None = None
+) -> Block:
+    element = {**element, "action_id": block_id}
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": {"type": "plain_text", "text": label},
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": hint}
+    return block
+
+
+def _text_input(
+    initial: str | None = None, *, multiline: bool = False, max_length: int = 200
+) -> Block:
+    element: Block = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
+    if initial:
+        element["initial_value"] = initial[:max_length]
+    return element
+
+
+def _modal(
+    callback_id: str, title: str, submit: str, blocks: list[Block], metadata: str
+) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": submit},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": metadata,
+        "blocks": blocks,
+    }
+
+
+def build_new_task_modal(
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    link: str | None = None,
+    metadata: str = "",
+) -> dict[str, Any]:
+    blocks = [
+        _input(ids.INPUT_TITLE, "Title", _text_input(title)),
+        _input(
+            ids.INPUT_OWNER,
+            "Owner",
+            {"type": "users_select", "placeholder": {"type": "plain_text", "text": "Who does it"}},
+            optional=True,
+        ),
+        _input(
+            ids.INPUT_DEADLINE,
+            "Deadline",
+            {"type": "datepicker"},
+            optional=True,
+            hint="The end of that day, in the team's time zone.",
+        ),
+        _input(
+            ids.INPUT_PARENT,
+            "Parent task",
+            _text_input(max_length=12),
+            optional=True,
+            hint="A task number such as 12 or #12, to make this a subtask.",
+        ),
+        _input(
+            ids.INPUT_DESCRIPTION,
+            "Description",
+            _text_input(description, multiline=True, max_length=3000),
+            optional=True,
+        ),
+    ]
+    if link:
+        blocks.append(context(f"From <{link}|this message>"))
+    return _modal(ids.VIEW_NEW_TASK, "New task", "Create", blocks, metadata)
+
+
+def build_progress_modal(task_id: int, title: str, progress: int, metadata: str) -> dict[str, Any]:
+    return _modal(
+        ids.VIEW_PROGRESS,
+        f"Progress on #{task_id}"[:24],
+        "Save",
+        [
+            section(task_ref(task_id, title)),
+            _input(
+                ids.INPUT_PROGRESS,
+                "Progress (0–100%)",
+                {
+                    "type": "number_input",
+                    "is_decimal_allowed": False,
+                    "min_value": "0",
+                    "max_value": "100",
+                    "initial_value": str(progress),
+                },
+            ),
+            _input(
+                ids.INPUT_NOTE, "Note", _text_input(multiline=True, max_length=3000), optional=True
+            ),
+        ],
+        metadata,
+    )
+
+
+def build_blocked_modal(task_id: int, title: str, metadata: str) -> dict[str, Any]:
+    return _modal(
+        ids.VIEW_BLOCKED,
+        f"#{task_id} is blocked"[:24],
+        "Ask for help",
+        [
+            section(f"{task_ref(task_id, title)}: the managers' channel hears of it at once."),
+            _input(
+                ids.INPUT_REASON,
+                "What is in the way?",
+                _text_input(multiline=True, max_length=3000),
+            ),
+        ],
+        metadata,
+    )
