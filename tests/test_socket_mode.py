@@ -1,0 +1,64 @@
+"""Socket Mode: the app opens a connection through `apps.connections.open`, receives
+envelopes over a WebSocket from the stand-in, and acknowledges each one."""
+
+from __future__ import annotations
+
+import aiohttp
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import build_app, build_context
+from bot.config import Settings
+from bot.monitor.gateway import make_client
+from tests.conftest import MANAGERS, TOKEN, london
+from tests.wire import Clock, settle
+
+
+async def test_slash_command_over_socket_mode_is_acked_and_answered(standin, tmp_path):
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_APP_TOKEN": "xapp-standin",
+            "SLACK_API_URL": standin.url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'socket.db'}",
+            "MANAGER_CHANNEL": MANAGERS,
+            "TEAM_TIMEZONE": "Europe/London",
+        }
+    )
+    http = aiohttp.ClientSession()
+    client = make_client(TOKEN, standin.url, session=http)
+    ctx = build_context(settings, client, clock=Clock(london("2026-01-12T09:00")))
+    handler = AsyncSocketModeHandler(build_app(ctx, client), settings.app_token, web_client=client)
+    await handler.connect_async()
+    try:
+        await settle(lambda: standin.socket_connected)
+        assert standin.calls_to("apps.connections.open")
+        envelope = await standin.send_envelope(
+            "slash_commands",
+            {
+                "command": "/task",
+                "text": "add Q3 filing <@UDANA|dana> due friday",
+                "user_id": "UMARCUS",
+                "channel_id": "C0GENERAL",
+                "team_id": "T0STANDIN",
+                "trigger_id": "socket-trigger",
+                "response_url": standin.response_url("socket"),
+            },
+        )
+        await settle(lambda: standin.responses)
+        assert envelope in [a["envelope_id"] for a in standin.acks]
+        assert "Created #1 Q3 filing" in standin.responses[-1]["text"]
+
+        await standin.send_envelope(
+            "events_api",
+            {
+                "type": "event_callback",
+                "team_id": "T0STANDIN",
+                "event": {"type": "app_home_opened", "user": "UDANA", "tab": "home"},
+            },
+        )
+        await settle(lambda: standin.calls_to("views.publish"))
+        assert "#1 Q3 filing" in str(standin.calls_to("views.publish")[-1].params["view"])
+    finally:
+        await handler.close_async()
+        await http.close()
+        ctx.engine.dispose()
