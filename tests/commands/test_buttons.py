@@ -1,0 +1,254 @@
+"""Every button on the bot's DMs and managers' messages, clicked as Slack sends the click:
+each changes the task through the same service as /task, and the message it came from stops
+looking clickable."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from bot import ids
+from bot.db import transaction
+from bot.models import Finding, Task
+from tests.conftest import MANAGERS, london
+from tests.test_app import dm_click, everything_valid
+from tests.wire import SlackWire, settle
+
+
+@pytest.fixture
+async def wire(standin, tmp_path):
+    w = SlackWire(standin, f"sqlite:///{tmp_path / 'buttons.db'}", london("2026-01-12T09:00"))
+    await w.start()
+    yield w
+    await w.stop()
+
+
+async def stalled_dm(w: SlackWire):
+    """#1, owned by Dana, stalled: her DM (Friday) and the managers' message (Monday)."""
+    await w.command("add Q3 filing <@UDANA|dana> due 2026-02-27", user="UMARCUS")
+    await w.sweep(london("2026-01-16T09:30"))
+    await w.sweep(london("2026-01-19T09:30"))
+    w.clock.now = london("2026-01-19T10:00")
+    dm = w.standin.messages(w.standin.dm_channel("UDANA"))[0]
+    managers = [m for m in w.standin.messages(MANAGERS) if m.thread_ts is None][0]
+    return dm, managers
+
+
+def task(w: SlackWire) -> Task:
+    with transaction(w.ctx.engine) as s:
+        return s.get(Task, 1)
+
+
+async def click(w: SlackWire, message, action: dict, user: str = "UDANA") -> dict | None:
+    before = len(w.standin.responses)
+    resp = await w.interact(dm_click(w, message, action, user=user, key=f"k{before}"))
+    assert resp.status == 200
+    return await w.next_response(before)
+
+
+async def test_done_closes_the_task_and_the_sweep_resolves_both_messages(wire, standin):
+    dm, _ = await stalled_dm(wire)
+    answer = await click(
+        wire, dm, {"action_id": ids.ACTION_DONE, "type": "button", "value": "done"}
+    )
+    assert answer["replace_original"] and "marked done" in answer["text"]
+    assert task(wire).status == "done"
+    await wire.sweep(london("2026-01-19T10:05"))
+    assert "no longer stalled: marked done" in standin.messages(MANAGERS)[0].text
+    everything_valid(standin)
+
+
+async def test_snooze_holds_reminders(wire, standin):
+    dm, _ = await stalled_dm(wire)
+    answer = await click(
+        wire,
+        dm,
+        {
+            "action_id": ids.ACTION_SNOOZE,
+            "type": "static_select",
+            "selected_option": {"value": "2"},
+        },
+    )
+    assert "snoozed until Wed 21 Jan" in answer["text"]
+    with transaction(wire.ctx.engine) as s:
+        assert s.execute(select(Finding.snoozed_until)).scalar() == london("2026-01-21T10:00")
+
+
+async def test_move_the_deadline_from_the_datepicker(wire, standin):
+    dm, _ = await stalled_dm(wire)
+    answer = await click(
+        wire,
+        dm,
+        {
+            "action_id": ids.ACTION_MOVE_DEADLINE,
+            "type": "datepicker",
+            "selected_date": "2026-03-06",
+        },
+    )
+    assert "due Fri 6 Mar" in answer["text"]
+    answer = await click(
+        wire,
+        dm,
+        {
+            "action_id": ids.ACTION_MOVE_DEADLINE,
+            "type": "datepicker",
+            "selected_date": "2025-03-06",
+        },
+    )
+    assert "in the past" in answer["text"] and answer["response_type"] == "ephemeral"
+
+
+async def test_managers_reassign_and_ping_the_owner(wire, standin):
+    _, managers = await stalled_dm(wire)
+    answer = await click(
+        wire,
+        managers,
+        {"action_id": ids.ACTION_REASSIGN, "type": "users_select", "selected_user": "UTOM"},
+        user="UMARCUS",
+    )
+    assert "now owned by <@UTOM>" in answer["text"] and task(wire).owner_id == "UTOM"
+    answer = await click(
+        wire,
+        managers,
+        {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"},
+        user="UMARCUS",
+    )
+    assert "pinged <@UTOM>" in json.dumps(answer["blocks"])
+    assert "asking about #1" in standin.messages(standin.dm_channel("UTOM"))[-1].text
+    # Pinging is for managers.
+    answer = await click(
+        wire,
+        managers,
+        {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"},
+        user="ULEE",
+    )
+    assert "for managers" in answer["text"]
+
+
+async def test_someone_else_clicking_changes_nothing(wire, standin):
+    dm, _ = await stalled_dm(wire)
+    answer = await click(
+        wire, dm, {"action_id": ids.ACTION_DONE, "type": "button", "value": "done"}, user="ULEE"
+    )
+    assert (
+        "Only the owner, the creator or a manager" in answer["text"]
+        and answer["response_type"] == "ephemeral"
+    )
+    assert task(wire).status == "open"
+
+
+async def test_blocked_opens_a_modal_whose_reason_goes_to_the_managers(wire, standin):
+    dm, _ = await stalled_dm(wire)
+    payload = dm_click(
+        wire, dm, {"action_id": ids.ACTION_BLOCKED, "type": "button", "value": "blocked"}
+    )
+    await wire.interact(payload)
+    await settle(lambda: standin.calls_to("views.open"))
+    modal = standin.calls_to("views.open")[-1].params["view"]
+    assert modal["callback_id"] == ids.VIEW_BLOCKED
+    submission = {
+        "type": "view_submission",
+        "user": {"id": "UDANA"},
+        "team": {"id": "T0STANDIN"},
+        "api_app_id": "A0VIGIL",
+        "view": {
+            **modal,
+            "id": "V0B",
+            "state": {
+                "values": {
+                    ids.INPUT_REASON: {
+                        ids.INPUT_REASON: {
+                            "type": "plain_text_input",
+                            "value": "waiting for Acme's ledger",
+                        }
+                    }
+                }
+            },
+        },
+    }
+    await wire.interact(submission)
+    await settle(lambda: task(wire).status == "blocked")
+    assert task(wire).block_reason == "waiting for Acme's ledger"
+    await settle(lambda: standin.calls_to("chat.update"))
+    updated = standin.calls_to("chat.update")[-1].params
+    assert updated["ts"] == dm.ts and all(b["type"] != "actions" for b in updated["blocks"])
+    await wire.sweep(london("2026-01-19T10:05"))
+    assert any("waiting for Acme" in json.dumps(m.blocks) for m in standin.messages(MANAGERS))
+
+
+async def test_other_progress_opens_a_modal_with_a_note(wire, standin):
+    dm, _ = await stalled_dm(wire)
+    await wire.interact(
+        dm_click(
+            wire, dm, {"action_id": ids.ACTION_PROGRESS_OTHER, "type": "button", "value": "other"}
+        )
+    )
+    await settle(lambda: standin.calls_to("views.open"))
+    modal = standin.calls_to("views.open")[-1].params["view"]
+
+    def submit(value: str) -> dict:
+        values = {
+            ids.INPUT_PROGRESS: {ids.INPUT_PROGRESS: {"type": "number_input", "value": value}},
+            ids.INPUT_NOTE: {ids.INPUT_NOTE: {"type": "plain_text_input", "value": "figures in"}},
+        }
+        return {
+            "type": "view_submission",
+            "user": {"id": "UDANA"},
+            "team": {"id": "T0STANDIN"},
+            "api_app_id": "A0VIGIL",
+            "view": {**modal, "id": "V0P", "state": {"values": values}},
+        }
+
+    from tests.test_app import _form
+
+    body = _form(submit("130"))
+    async with wire.http.post(
+        f"{wire.url}/slack/events",
+        data=body,
+        headers=wire._headers(body, "application/x-www-form-urlencoded"),
+    ) as resp:
+        assert (await resp.json())["errors"] == {
+            ids.INPUT_PROGRESS: "A whole number from 0 to 100."
+        }
+    assert task(wire).progress == 0
+    await wire.interact(submit("55"))
+    await settle(lambda: task(wire).progress == 55)
+    assert task(wire).progress == 55
+
+
+async def test_app_home_buttons_refresh_the_home_view(wire, standin):
+    await wire.command("add Payroll <@UDANA|dana> due 2026-02-27", user="UDANA")
+    await settle(lambda: False, limit=0.1)  # the republishing after /task add
+    standin.calls.clear()
+    await wire.event({"type": "app_home_opened", "user": "UDANA", "tab": "home"})
+    await settle(lambda: standin.calls_to("views.publish"))
+    view = standin.calls_to("views.publish")[-1].params["view"]
+    block = next(b for b in view["blocks"] if b["type"] == "actions")
+    select_ = next(e for e in block["elements"] if e["type"] == "static_select")
+    standin.calls.clear()
+    await wire.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": "UDANA"},
+            "team": {"id": "T0STANDIN"},
+            "api_app_id": "A0VIGIL",
+            "trigger_id": "t-home",
+            "container": {"type": "view", "view_id": "V0HOME"},
+            "view": {**view, "id": "V0HOME"},
+            "actions": [
+                {
+                    "action_id": select_["action_id"],
+                    "block_id": block["block_id"],
+                    "type": "static_select",
+                    "selected_option": {"value": "30"},
+                }
+            ],
+        }
+    )
+    await settle(lambda: standin.calls_to("views.publish"))
+    assert task(wire).progress == 30
+    assert "progress ▰▰▰▱▱▱▱▱▱▱ 30%" in json.dumps(
+        standin.calls_to("views.publish")[-1].params["view"], ensure_ascii=False
+    )
