@@ -105,3 +105,91 @@ async def test_missing_or_malformed_configuration_is_one_line_naming_the_variabl
     assert code == 2 and "SWEEP_INTERVAL_SECONDS" in err
     code, _, err = await run_cli("sweep", "--now", "next tuesday", env={"SLACK_BOT_TOKEN": TOKEN})
     assert code == 2 and "--now takes an ISO-8601 time" in err
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_python_m_bot_serves_http_sweeps_and_answers_a_signed_command(standin, tmp_path):
+    """The README's way to run the bot, against the stand-in: it starts, sweeps at once
+    (/healthz turns 200), and answers a signed /task on POST /slack/events."""
+    import time
+    import urllib.parse
+
+    import aiohttp
+    from slack_sdk.signature import SignatureVerifier
+
+    port = _free_port()
+    env = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": "s3cret",
+        "SLACK_API_URL": standin.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'vigil.db'}",
+        "PORT": str(port),
+        "MANAGER_CHANNEL": MANAGERS,
+        "TEAM_TIMEZONE": "Europe/London",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            status = None
+            for _ in range(200):  # bounded: start-up takes about a second
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                        status = resp.status
+                        if status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.05)
+            assert status == 200
+            body = urllib.parse.urlencode(
+                {
+                    "command": "/task",
+                    "text": "add Q3 filing <@UDANA|dana> due friday",
+                    "user_id": "UMARCUS",
+                    "team_id": "T0STANDIN",
+                    "channel_id": "C1",
+                    "trigger_id": "t-main",
+                    "response_url": standin.response_url("main"),
+                }
+            )
+            ts = str(int(time.time()))
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": SignatureVerifier("s3cret").generate_signature(
+                    timestamp=ts, body=body
+                ),
+            }
+            async with http.post(
+                f"http://127.0.0.1:{port}/slack/events", data=body, headers=headers
+            ) as resp:
+                assert resp.status == 200
+            for _ in range(200):
+                if standin.responses:
+                    break
+                await asyncio.sleep(0.02)
+            assert "Created #1 Q3 filing" in standin.responses[-1]["text"]
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def test_python_m_bot_names_the_missing_variable(tmp_path):
+    code, _, err = await run_cli(
+        env={"SLACK_BOT_TOKEN": TOKEN, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    )
+    assert code == 2 and err.strip() == "vigil: SLACK_SIGNING_SECRET is not set (see .env.example)"
