@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -28,6 +29,7 @@ def demo_path() -> Path:
 
 
 def _plain(text: str, names: dict[str, str]) -> str:
+    text = " ".join(text.split())
     text = re.sub(r"<@([A-Z0-9]+)>", lambda m: "@" + names.get(m.group(1), m.group(1)), text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
@@ -94,5 +96,84 @@ async def run_demo() -> int:
     print(render_report(compute_report(data), data))
     for warning in result.warnings:
         print(f"warning: {warning}")
-    print(f"(replayed in {time.perf_counter() - started:.1f} s)")
+    print()
+    print("And from Slack itself: signed requests to the real app, as Slack sends them.")
+    for line in await slack_tour():
+        print(line)
+    print(f"\n(all in {time.perf_counter() - started:.1f} s)")
     return 0
+
+
+async def slack_tour() -> list[str]:
+    """A few slash commands and a button click through the real Bolt app over HTTP."""
+    import tempfile
+
+    from bot import ids
+    from bot.drive import MANAGERS, SlackWire, settle
+    from bot.standin import SlackStandIn
+
+    names = {"UMARCUS": "Marcus", "UOMAR": "Omar"}
+    standin = SlackStandIn(token="xoxb-test")
+    for user, name in names.items():
+        standin.add_user(user, name=name, tz="Europe/London")
+    standin.add_channel(MANAGERS, name="managers")
+    await standin.start()
+    out: list[str] = []
+    monday = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
+    with tempfile.TemporaryDirectory(prefix="vigil-tour-") as tmp:
+        wire = SlackWire(standin, f"sqlite:///{tmp}/tour.db", monday)
+        await wire.start()
+        try:
+            for user, text in (
+                ("UMARCUS", "add Board pack for Birch <@UOMAR|omar> due friday"),
+                ("UOMAR", "progress 1 150"),
+                ("UOMAR", "progress 1 30 first draft"),
+                ("UOMAR", "due 1 yesterday"),
+            ):
+                answer = await wire.command(text, user=user)
+                shown = text.replace("<@UOMAR|omar>", "@omar")
+                out.append(f"  {names[user]:<7} /task {shown}")
+                out.append(
+                    f"          ↳ {_plain(answer['text'], names) if answer else '(no answer)'}"
+                )
+            report = await wire.sweep(datetime(2026, 2, 6, 9, 30, tzinfo=UTC))
+            dm = standin.messages(standin.dm_channel("UOMAR"))[-1]
+            out.append(
+                f"  Friday's sweep: {len(report.sent)} message(s); Omar's DM: {_plain(dm.text, names)}"
+            )
+            wire.clock.now = datetime(2026, 2, 6, 10, 0, tzinfo=UTC)
+            block = next(b for b in dm.blocks if b["type"] == "actions")
+            before = len(standin.responses)
+            await wire.interact(
+                {
+                    "type": "block_actions",
+                    "user": {"id": "UOMAR"},
+                    "team": {"id": "T0STANDIN"},
+                    "api_app_id": "A0VIGIL",
+                    "trigger_id": "tour",
+                    "response_url": standin.response_url("tour"),
+                    "container": {"type": "message", "channel_id": dm.channel, "message_ts": dm.ts},
+                    "message": {"ts": dm.ts, "text": dm.text, "blocks": dm.blocks},
+                    "actions": [
+                        {
+                            "action_id": ids.ACTION_DONE,
+                            "block_id": block["block_id"],
+                            "type": "button",
+                            "value": "done",
+                        }
+                    ],
+                }
+            )
+            clicked = await wire.next_response(before)
+            out.append(
+                f"  Omar clicks Done ↳ the DM becomes: {_plain(clicked['text'], names) if clicked else '?'}"
+            )
+            await wire.sweep(datetime(2026, 2, 6, 10, 5, tzinfo=UTC))
+            await settle(lambda: True)
+            out.append(
+                f"  The next sweep edits it: {_plain(standin.messages(dm.channel)[-1].text, names)}"
+            )
+        finally:
+            await wire.stop()
+            await standin.stop()
+    return out

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from bot import ids
 from bot.db import transaction
+from bot.drive import SlackWire, settle
 from bot.models import Event, Task
 from tests.blockkit import block_errors, view_errors
 from tests.conftest import MANAGERS, london
-from tests.wire import SlackWire, settle
 
 MONDAY = london("2026-01-12T09:00")
 

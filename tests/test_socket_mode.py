@@ -8,9 +8,9 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import build_app, build_context
 from bot.config import Settings
+from bot.drive import Clock, settle
 from bot.monitor.gateway import make_client
 from tests.conftest import MANAGERS, TOKEN, london
-from tests.wire import Clock, settle
 
 
 async def test_slash_command_over_socket_mode_is_acked_and_answered(standin, tmp_path):

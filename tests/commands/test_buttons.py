@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from bot import ids
 from bot.db import transaction
+from bot.drive import SlackWire, settle
 from bot.models import Finding, Task
 from tests.conftest import MANAGERS, london
 from tests.test_app import dm_click, everything_valid
-from tests.wire import SlackWire, settle
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Slack, played over the wire: the app served on a loopback port, requests built and signed
-as Slack builds them, Web API calls answered and recorded by the stand-in."""
+as Slack builds them, Web API calls answered and recorded by the stand-in. The tests and the
+demo drive Vigil through this, exactly as Slack would."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from bot.config import Settings
 from bot.monitor.gateway import make_client
 from bot.monitor.sweep import run_sweep
 from bot.standin import SlackStandIn
-from tests.conftest import MANAGERS, TOKEN
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TOKEN = "xoxb-test"
+MANAGERS = "CMANAGERS"
 
 
 class Clock:
@@ -36,12 +38,15 @@ class Clock:
 class SlackWire:
     """One running Vigil app and the stand-in it talks to."""
 
-    def __init__(self, standin: SlackStandIn, db_url: str, now: datetime) -> None:
+    def __init__(
+        self, standin: SlackStandIn, db_url: str, now: datetime, token: str = TOKEN
+    ) -> None:
         self.standin = standin
         self.clock = Clock(now)
+        self.token = token
         self.settings = Settings.from_env(
             {
-                "SLACK_BOT_TOKEN": TOKEN,
+                "SLACK_BOT_TOKEN": token,
                 "SLACK_SIGNING_SECRET": SECRET,
                 "SLACK_API_URL": standin.url,
                 "DATABASE_URL": db_url,
@@ -56,7 +61,7 @@ class SlackWire:
 
     async def start(self) -> None:
         self.http = aiohttp.ClientSession()
-        self.client = make_client(TOKEN, self.standin.url, session=self.http)
+        self.client = make_client(self.token, self.standin.url, session=self.http)
         self.ctx = build_context(self.settings, self.client, clock=self.clock)
 
         async def _no_sleep(_s: float) -> None:
