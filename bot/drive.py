@@ -76,6 +76,8 @@ class SlackWire:
         self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        # Let work the app does after its replies (App Home republishing) finish first.
+        await asyncio.gather(*self.ctx.background, return_exceptions=True)
         await self.runner.cleanup()
         await self.http.close()
         self.ctx.engine.dispose()
