@@ -100,6 +100,14 @@ def touch(path: Path, n: int, now: datetime, share: float = 0.01, seed: int = 11
     con.close()
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def measure(fn) -> float:
     gc.collect()
     t0 = time.perf_counter()

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import ids
 from bot.blocks import escape
 from bot.commands import service, views
-from bot.commands.common import USER_ERRORS, check_user, error_text, off_loop
+from bot.commands.common import USER_ERRORS, check_user, error_text, off_loop, responder
 from bot.commands.context import Context
 from bot.commands.grammar import Command, Deadline
 from bot.commands.home import publish_home, republish
@@ -85,6 +85,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
 
     async def handle_progress_select(ack, body, client, respond) -> None:
         await ack()
+        respond = responder(ctx, body)
         await run(
             body,
             client,
@@ -96,10 +97,12 @@ def register(app: AsyncApp, ctx: Context) -> None:
 
     async def handle_done(ack, body, client, respond) -> None:
         await ack()
+        respond = responder(ctx, body)
         await run(body, client, respond, lambda t, a: Command("done", task_id=t))
 
     async def handle_move_deadline(ack, body, client, respond) -> None:
         await ack()
+        respond = responder(ctx, body)
 
         def command(task_id: int, action: dict) -> Command:
             day = date.fromisoformat(action["selected_date"])
@@ -113,6 +116,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
 
     async def handle_assign(ack, body, client, respond) -> None:
         await ack()
+        respond = responder(ctx, body)
         await run(
             body,
             client,
@@ -122,6 +126,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
 
     async def handle_snooze(ack, body, client, respond) -> None:
         await ack()
+        respond = responder(ctx, body)
         user = body["user"]["id"]
         try:
             task_id, finding_id = _where(body)
@@ -134,6 +139,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
 
     async def handle_ping_owner(ack, body, client: AsyncWebClient, respond) -> None:
         await ack()
+        respond = responder(ctx, body)
         user = body["user"]["id"]
         if not ctx.is_manager(user):
             await _fail(respond, TaskError("Pinging an owner is for managers."))
@@ -163,10 +169,12 @@ def register(app: AsyncApp, ctx: Context) -> None:
 
     async def handle_progress_other(ack, body, client: AsyncWebClient, respond) -> None:
         await ack()
+        respond = responder(ctx, body)
         await _open_modal(body, client, respond, views.build_progress_modal)
 
     async def handle_blocked(ack, body, client: AsyncWebClient, respond) -> None:
         await ack()
+        respond = responder(ctx, body)
         await _open_modal(
             body,
             client,

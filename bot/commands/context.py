@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -27,8 +28,11 @@ class Context:
     managers: frozenset[str] = field(default_factory=frozenset)
     # Asks the monitor for a sweep soon, so that a fix shows as resolved within seconds.
     nudge: Callable[[], None] | None = None
+    client: Any = None  # the AsyncWebClient, for work after a sweep
 
     background: set = field(default_factory=set)
+    home_busy: set[str] = field(default_factory=set)
+    home_dirty: set[str] = field(default_factory=set)
 
     def is_manager(self, user_id: str) -> bool:
         return user_id in self.managers

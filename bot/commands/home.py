@@ -1,4 +1,7 @@
-"""App Home: the user's open tasks by risk, and for managers the team's open findings."""
+"""App Home: the user's open tasks by risk, and for managers the team's open findings.
+
+Republishing is coalesced per user: a burst of changes for one person costs one rebuild in
+flight and at most one more after it, however many clicks arrive meanwhile."""
 
 from __future__ import annotations
 
@@ -35,9 +38,21 @@ async def publish_home(ctx: Context, client: AsyncWebClient, user: str) -> None:
 
 
 async def republish(ctx: Context, client: AsyncWebClient, users: set[str]) -> None:
-    """After a change: everyone whose Home shows it, and the managers (their team section)."""
-    for user in sorted(users | set(ctx.managers)):
-        await publish_home(ctx, client, user)
+    """Everyone whose Home shows a change. Managers' team sections change only when a sweep
+    opens or resolves a finding, so a task edit republishes its owner and creator only."""
+    for user in sorted(users):
+        if user in ctx.home_busy:
+            ctx.home_dirty.add(user)  # the rebuild in flight will run once more
+            continue
+        ctx.home_busy.add(user)
+        try:
+            while True:
+                ctx.home_dirty.discard(user)
+                await publish_home(ctx, client, user)
+                if user not in ctx.home_dirty:
+                    break
+        finally:
+            ctx.home_busy.discard(user)
 
 
 def register(app: AsyncApp, ctx: Context) -> None:

@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.commands import service, views
-from bot.commands.common import USER_ERRORS, check_user, error_text, off_loop
+from bot.commands.common import USER_ERRORS, check_user, error_text, off_loop, responder
 from bot.commands.context import Context
 from bot.commands.grammar import parse_command
 from bot.commands.home import republish
@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 def register(app: AsyncApp, ctx: Context) -> None:
     async def handle_task_command(ack, body: dict, client: AsyncWebClient, respond) -> None:
         await ack()
+        respond = responder(ctx, body)
         user, text = body.get("user_id", ""), body.get("text", "") or ""
         try:
             cmd = parse_command(text, now=ctx.clock(), cal=ctx.cal)

@@ -1,0 +1,287 @@
+"""`python -m bot.bench_ack`: how fast Vigil acknowledges Slack while a big sweep runs.
+
+Signed slash commands (`/task progress`, `/task list`) and button clicks (progress select) go
+to the HTTP app at a steady 100 requests a second for 30 s, from a separate process that also
+plays Slack's Web API (the app's replies and DMs go there), while the app's monitor sweeps a
+100,000-task database over and over, judging every task each time. The time to the HTTP
+answer (the ack) is measured per request. The same load then goes, in the same run, to a bare
+Bolt app that only acks: the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import update
+
+from bot import bench, ids
+from bot.app import build_app, build_context, build_web_app, tune_for_latency
+from bot.commands import service
+from bot.commands.grammar import Command
+from bot.config import Settings
+from bot.db import transaction
+from bot.models import Task
+from bot.monitor.gateway import make_client
+from bot.monitor.sweep import run_sweep
+
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-standin"
+USER = "UP0001"
+
+
+# -- the load, from its own process --------------------------------------------------------
+async def load(url: str, rate: int, seconds: int, task_ids: list[int], standin_port: int) -> dict:
+    from bot.standin import SlackStandIn
+
+    standin = SlackStandIn(token=TOKEN)
+    await standin.start(port=standin_port)
+    for user in (USER, "UP0000"):
+        standin.add_user(user)
+    standin.add_channel("CMANAGERS")
+    verifier = SignatureVerifier(SECRET)
+    latencies: dict[str, list[float]] = {"command": [], "click": []}
+    errors = 0
+
+    def signed(body: str, content_type: str) -> dict:
+        ts = str(int(time.time()))
+        return {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
+        }
+
+    def request(n: int) -> tuple[str, str]:
+        tid = task_ids[n % len(task_ids)]
+        if n % 3 == 2:
+            payload = {
+                "type": "block_actions",
+                "user": {"id": USER},
+                "team": {"id": "T0STANDIN"},
+                "api_app_id": "A0VIGIL",
+                "trigger_id": uuid.uuid4().hex,
+                "response_url": standin.response_url(f"c{n}"),
+                "container": {"type": "message", "channel_id": "D0BENCH", "message_ts": "1.000001"},
+                "message": {"ts": "1.000001", "text": "x", "blocks": []},
+                "actions": [
+                    {
+                        "action_id": ids.ACTION_PROGRESS_SELECT,
+                        "block_id": ids.context_block_id(tid, None, "bench"),
+                        "type": "static_select",
+                        "selected_option": {"value": str(10 * (n % 10))},
+                    }
+                ],
+            }
+            return "click", urlencode({"payload": json.dumps(payload)})
+        text = f"progress {tid} {n % 100}" if n % 3 == 0 else "list"
+        return "command", urlencode(
+            {
+                "command": "/task",
+                "text": text,
+                "user_id": USER,
+                "team_id": "T0STANDIN",
+                "channel_id": "C0GENERAL",
+                "trigger_id": uuid.uuid4().hex,
+                "response_url": standin.response_url(f"r{n}"),
+            }
+        )
+
+    async def one(http: aiohttp.ClientSession, n: int) -> None:
+        nonlocal errors
+        kind, body = request(n)
+        started = time.perf_counter()
+        try:
+            async with http.post(
+                url, data=body, headers=signed(body, "application/x-www-form-urlencoded")
+            ) as resp:
+                await resp.read()
+                ok = resp.status == 200
+        except aiohttp.ClientError:
+            ok = False
+        if ok:
+            latencies[kind].append((time.perf_counter() - started) * 1000)
+        else:
+            errors += 1
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as http:
+        pending = []
+        start = time.perf_counter()
+        for n in range(rate * seconds):
+            # An open-loop schedule: requests leave on time whether or not earlier ones returned.
+            delay = start + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            pending.append(asyncio.create_task(one(http, n)))
+        await asyncio.gather(*pending)
+    await standin.stop()
+    every = sorted(latencies["command"] + latencies["click"])
+    return {
+        "requests": rate * seconds,
+        "errors": errors,
+        "p50": statistics.median(every),
+        "p99": every[int(len(every) * 0.99) - 1],
+        "max": every[-1],
+    }
+
+
+# -- the apps ----------------------------------------------------------------------------
+def bare_app(api_url: str) -> AsyncApp:
+    app = AsyncApp(signing_secret=SECRET, client=make_client(TOKEN, api_url))
+
+    async def just_ack(ack) -> None:
+        await ack()
+
+    app.command("/task")(just_ack)
+    app.action(ids.matching(ids.ACTION_PROGRESS_SELECT))(just_ack)
+    return app
+
+
+async def serve(web_app: web.Application) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
+def run_load(port: int, standin_port: int, task_ids: list[int], rate: int, seconds: int) -> dict:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.bench_ack",
+            "--load-to",
+            f"http://127.0.0.1:{port}/slack/events",
+            "--standin-port",
+            str(standin_port),
+            "--tasks",
+            ",".join(map(str, task_ids)),
+            "--rate",
+            str(rate),
+            "--seconds",
+            str(seconds),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+async def measure(
+    tasks: int, rate: int, seconds: int, workdir: Path, sweeping: bool = True
+) -> tuple[dict, dict, int]:
+    standin_port = bench.free_port()
+    db = workdir / "ack.db"
+    bench.prepare(tasks, workdir)
+    (workdir / f"bench-{tasks}.db").rename(db)
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": f"http://127.0.0.1:{standin_port}/api/",
+            "DATABASE_URL": f"sqlite:///{db}",
+            "MANAGER_CHANNEL": "CMANAGERS",
+            "TEAM_TIMEZONE": "Europe/London",
+        }
+    )
+    tune_for_latency()  # as `python -m bot` does
+    http = aiohttp.ClientSession()
+    client = make_client(TOKEN, settings.slack_api_url, session=http)
+    ctx = build_context(settings, client)
+    ctx.monitor.gateway = None  # judging only: Slack delivery is not what is measured here
+    now = datetime.now(UTC)
+    task_ids = []
+    for n in range(10):
+        reply = service.run(ctx, Command("add", title=f"bench {n}", owner=USER, due=None), USER)
+        task_ids.append(reply.task_id)
+
+    sweeps = 0
+    stop = asyncio.Event()
+
+    async def sweep_storm() -> None:
+        nonlocal sweeps
+        while not stop.is_set() and sweeping:
+
+            def everything_due() -> None:
+                with transaction(ctx.engine) as session:
+                    session.execute(update(Task).values(next_check_at=now))
+
+            await asyncio.to_thread(everything_due)
+            await run_sweep(ctx.monitor, now + timedelta(minutes=sweeps))
+            sweeps += 1
+
+    runner, port = await serve(build_web_app(build_app(ctx, client), ctx))
+    storm = asyncio.create_task(sweep_storm())
+    await asyncio.sleep(1)  # the first sweep is under way before the load starts
+    vigil = await asyncio.to_thread(run_load, port, standin_port, task_ids, rate, seconds)
+    stop.set()
+    await storm
+    await runner.cleanup()
+    await http.close()
+    ctx.engine.dispose()
+
+    runner, port = await serve(bare_app(settings.slack_api_url).web_app(path="/slack/events"))
+    bare = await asyncio.to_thread(run_load, port, standin_port, task_ids, rate, seconds)
+    await runner.cleanup()
+    return vigil, bare, sweeps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", default="100000")
+    parser.add_argument("--rate", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument(
+        "--no-sweep", action="store_true", help="the same load with no sweep running"
+    )
+    parser.add_argument("--load-to", help=argparse.SUPPRESS)
+    parser.add_argument("--standin-port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load_to:
+        ids_ = [int(x) for x in args.tasks.split(",")]
+        print(
+            json.dumps(
+                asyncio.run(load(args.load_to, args.rate, args.seconds, ids_, args.standin_port))
+            )
+        )
+        return
+    with tempfile.TemporaryDirectory(prefix="vigil-ack-") as tmp:
+        vigil, bare, sweeps = asyncio.run(
+            measure(int(args.tasks), args.rate, args.seconds, Path(tmp))
+        )
+    print(
+        f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{datetime.now(UTC):%Y-%m-%d}; {args.rate} requests/s for {args.seconds} s; "
+        f"{int(args.tasks):,} tasks; {sweeps} full sweeps ran under the Vigil load"
+    )
+    print("| app | requests | errors | ack p50 | ack p99 | max |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in (
+        ("bare Bolt app, ack only (baseline)", bare),
+        ("Vigil, sweeping 100k tasks", vigil),
+    ):
+        print(
+            f"| {name} | {r['requests']:,} | {r['errors']} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {r['max']:.1f} ms |"
+        )
+    print(f"\np99 ratio Vigil / bare: {vigil['p99'] / bare['p99']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
