@@ -14,16 +14,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.calendar import WorkCalendar
+from bot.app_factory import build_monitor
 from bot.commands import buttons, home, modals, slash
 from bot.commands.context import Context
 from bot.commands.home import republish
 from bot.config import Settings
-from bot.db import create_schema, make_engine, transaction
+from bot.db import transaction
 from bot.models import State
 from bot.monitor.delivery import MANAGER_HEALTH
-from bot.monitor.gateway import SlackGateway, make_client
-from bot.monitor.monitor import Monitor
+from bot.monitor.gateway import make_client
 from bot.monitor.sweep import run_sweep
 
 log = logging.getLogger(__name__)
@@ -31,28 +30,14 @@ SWEEP_JOB = "vigil-sweep"
 
 
 def build_context(settings: Settings, client: AsyncWebClient, clock=None) -> Context:  # type: ignore[no-untyped-def]
-    engine = make_engine(settings.database_url)
-    create_schema(engine)
-    cal = WorkCalendar(
-        settings.team_timezone,
-        settings.holiday_country,
-        settings.policy.day_start,
-        settings.policy.day_end,
-    )
-    monitor = Monitor(
-        engine=engine,
-        cal=cal,
-        policy=settings.policy,
-        gateway=SlackGateway(client),
-        manager_channel=settings.manager_channel,
-        count_open_tasks=False,
-    )
+    monitor = build_monitor(settings, client, count_open_tasks=False)
     ctx = Context(
         settings=settings,
-        engine=engine,
-        cal=cal,
+        engine=monitor.engine,
+        cal=monitor.cal,
         monitor=monitor,
         managers=settings.manager_user_ids,
+        client=client,
     )
     if clock is not None:
         ctx.clock = clock

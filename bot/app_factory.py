@@ -1,8 +1,11 @@
-"""Build the running parts from `Settings`: the engine, the Slack client, the monitor."""
+"""Build the running parts from `Settings`: the engine, the calendar, the monitor."""
 
 from __future__ import annotations
 
 from datetime import datetime
+
+import aiohttp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.calendar import WorkCalendar
 from bot.config import Settings
@@ -12,31 +15,35 @@ from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
 
 
-def build_monitor(settings: Settings) -> tuple[Monitor, object]:
+def build_monitor(
+    settings: Settings, client: AsyncWebClient, *, count_open_tasks: bool = True
+) -> Monitor:
+    """The database (created on first run), the team's calendar, and the monitor over them."""
     engine = make_engine(settings.database_url)
     create_schema(engine)
-    client = make_client(settings.bot_token or "", settings.slack_api_url)
     cal = WorkCalendar(
         settings.team_timezone,
         settings.holiday_country,
         settings.policy.day_start,
         settings.policy.day_end,
     )
-    monitor = Monitor(
+    return Monitor(
         engine=engine,
         cal=cal,
         policy=settings.policy,
         gateway=SlackGateway(client),
         manager_channel=settings.manager_channel,
+        count_open_tasks=count_open_tasks,
     )
-    return monitor, client
 
 
 async def sweep_once(settings: Settings, now: datetime, *, dry_run: bool = False) -> SweepReport:
-    monitor, client = build_monitor(settings)
-    try:
-        return await run_sweep(monitor, now, dry_run=dry_run)
-    finally:
-        if getattr(client, "session", None):
-            await client.session.close()
-        monitor.engine.dispose()
+    """`python -m bot sweep`: one sweep, safe beside a running bot (the sweep lease)."""
+    async with aiohttp.ClientSession() as http:
+        monitor = build_monitor(
+            settings, make_client(settings.bot_token or "", settings.slack_api_url, session=http)
+        )
+        try:
+            return await run_sweep(monitor, now, dry_run=dry_run)
+        finally:
+            monitor.engine.dispose()

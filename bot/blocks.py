@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 Block = dict[str, Any]
@@ -99,7 +99,3 @@ def users_select(placeholder: str, action_id: str) -> Block:
 
 def actions(block_id: str, elements: list[Block]) -> Block:
     return {"type": "actions", "block_id": block_id, "elements": elements}
-
-
-def iso_day(instant: datetime, tz: Any) -> date:
-    return instant.astimezone(tz).date()

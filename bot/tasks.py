@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from bot.models import BLOCKED, CANCELLED, DONE, LIVE_STATUSES, OPEN, Event, Task
@@ -278,7 +278,3 @@ def progress_points(session: Session, task_id: int) -> list[tuple[datetime, int]
         .order_by(Event.id)
     ).all()
     return [(at, int(new or 0)) for at, _kind, new in rows]
-
-
-def count_tasks(session: Session) -> int:
-    return session.execute(select(func.count()).select_from(Task)).scalar_one()

@@ -18,7 +18,7 @@ from bot.commands import replies
 from bot.commands.context import Context
 from bot.commands.grammar import Command, UsageError
 from bot.db import transaction
-from bot.models import LIVE_STATUSES, Event, Finding, Task
+from bot.models import Finding, Task
 from bot.monitor import ladder
 from bot.monitor.alerts import task_view
 from bot.monitor.rules import evaluate
@@ -165,15 +165,3 @@ def snooze(ctx: Context, task_id: int, finding_id: int | None, days: int, user: 
         return replies.changed(
             session, ctx, task, f"reminders snoozed until {replies.day(ctx, until)}", now
         )
-
-
-def recent_history(session: Session, task_id: int, limit: int = 5) -> list[Event]:
-    return list(
-        session.execute(
-            select(Event).where(Event.task_id == task_id).order_by(Event.id.desc()).limit(limit)
-        ).scalars()
-    )[::-1]
-
-
-def live(task: Task) -> bool:
-    return task.status in LIVE_STATUSES

@@ -3,7 +3,7 @@ App Home and the modals. Data in, plain dicts out; tested with no Slack at all."
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -78,7 +78,6 @@ class HistoryLine:
     old: str | None
     new: str | None
     note: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _findings_text(s: TaskSummary) -> str:

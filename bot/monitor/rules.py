@@ -47,10 +47,6 @@ class Rule:
     dm_owner: bool = True  # blocked goes straight to the managers: the owner asked for help
 
 
-def _never(*_: object) -> None:
-    return None
-
-
 # -- missing_owner ------------------------------------------------------------------------
 def check_missing_owner(
     task: TaskView, now: datetime, policy: Policy, cal: WorkCalendar
