@@ -24,6 +24,7 @@ from bot.models import State
 from bot.monitor.delivery import MANAGER_HEALTH
 from bot.monitor.gateway import make_client
 from bot.monitor.sweep import run_sweep
+from bot.monitor.worker import DecideWorker, WorkerSpec
 
 log = logging.getLogger(__name__)
 SWEEP_JOB = "vigil-sweep"
@@ -42,6 +43,12 @@ def build_context(settings: Settings, client: AsyncWebClient, clock=None) -> Con
     if clock is not None:
         ctx.clock = clock
     return ctx
+
+
+def start_decide_worker(ctx: Context) -> None:
+    """Sweeps judge tasks in a worker process, off the interpreter that acks Slack."""
+    m = ctx.monitor
+    m.worker = DecideWorker(WorkerSpec(ctx.settings.database_url, m.cal, m.policy, m.page_size))
 
 
 def tune_for_latency() -> None:
@@ -139,6 +146,7 @@ async def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:  # noqa: 
     session = aiohttp.ClientSession()
     client = make_client(settings.bot_token or "", settings.slack_api_url, session=session)
     ctx = build_context(settings, client)
+    start_decide_worker(ctx)
     app = build_app(ctx, client)
     scheduler = start_scheduler(ctx)
     try:
@@ -158,5 +166,7 @@ async def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:  # noqa: 
             await asyncio.Event().wait()
     finally:
         scheduler.shutdown(wait=False)
+        if ctx.monitor.worker is not None:
+            ctx.monitor.worker.close()
         await session.close()
         ctx.engine.dispose()

@@ -32,7 +32,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import update
 
 from bot import bench, ids
-from bot.app import build_app, build_context, build_web_app, tune_for_latency
+from bot.app import build_app, build_context, build_web_app, start_decide_worker, tune_for_latency
 from bot.commands import service
 from bot.commands.grammar import Command
 from bot.config import Settings
@@ -206,6 +206,7 @@ async def measure(
     client = make_client(TOKEN, settings.slack_api_url, session=http)
     ctx = build_context(settings, client)
     ctx.monitor.gateway = None  # judging only: Slack delivery is not what is measured here
+    start_decide_worker(ctx)  # as `python -m bot` does
     now = datetime.now(UTC)
     task_ids = []
     for n in range(10):
@@ -235,6 +236,7 @@ async def measure(
     await storm
     await runner.cleanup()
     await http.close()
+    ctx.monitor.worker.close()
     ctx.engine.dispose()
 
     runner, port = await serve(bare_app(settings.slack_api_url).web_app(path="/slack/events"))

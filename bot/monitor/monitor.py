@@ -41,6 +41,8 @@ class Monitor:
     # replay has no one else on its loop and runs it inline.
     db_in_thread: bool = True
     count_open_tasks: bool = True  # for the sweep's report; a replay does not need it
+    # Set by the bot: the deciding step runs in a worker process (bot/monitor/worker.py).
+    worker: object | None = None
     settings_checked: bool = False
     last_sweep: datetime | None = None  # the `now` of the last completed sweep
     # users.info answers, kept for `user_cache_ttl`: {user id: (tz, deleted, fetched at)}

@@ -361,7 +361,11 @@ async def run_sweep(m: Monitor, now: datetime, *, dry_run: bool = False) -> Swee
         report.skipped = "another sweep holds the lease"
         return report
     try:
-        await m.db(_decide_and_commit, now, m, report)
+        if m.worker is not None:
+            counts = await m.worker.decide(now)
+            report.checked, report.opened, report.resolved = counts
+        else:
+            await m.db(_decide_and_commit, now, m, report)
         report.delivery = await Deliverer(m).deliver_due(now)
     finally:
         await m.db(_finish, m, holder, now)

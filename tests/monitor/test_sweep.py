@@ -255,3 +255,25 @@ async def test_pacing_keeps_a_second_between_posts_to_one_channel(monitor, stand
     await run_sweep(monitor, london("2026-01-07T09:30"))
     assert len(standin.messages(MANAGERS)) == 3
     assert sum(monitor.clock.slept) >= 2.0 - 1e-9  # three posts to one channel: two waits
+
+
+async def test_judging_in_a_worker_process_opens_the_same_findings(monitor, standin, engine):
+    """The bot judges tasks in a worker process (off the interpreter that acks Slack)."""
+    from bot.monitor.worker import DecideWorker, WorkerSpec
+
+    monitor.worker = DecideWorker(
+        WorkerSpec(
+            engine.url.render_as_string(hide_password=False),
+            monitor.cal,
+            monitor.policy,
+            monitor.page_size,
+        )
+    )
+    try:
+        tid = the_filing(engine)
+        report = await run_sweep(monitor, london("2026-01-12T09:30"))
+        assert (report.checked, report.opened) == (1, 1)
+        [dm] = dms_to(standin, "UDANA")
+        assert f"#{tid}" in dm.text and "no progress" in dm.text
+    finally:
+        monitor.worker.close()
