@@ -87,7 +87,7 @@ _DUE_BATCH = (
         > tuple_(bindparam("after_at"), bindparam("after_id")),
     )
     .order_by(Notification.not_before, Notification.id)
-    .limit(200)
+    .limit(bindparam("limit"))
 )
 
 
@@ -103,17 +103,21 @@ class Deliverer:
             return report
         cursor: tuple = (now - timedelta(days=36500), 0)
         while True:
-            batch, cursor = self._prepare_batch(now, cursor, report)
+            room = budget - len(report.sent)
+            if room <= 0:
+                # Over this sweep's budget: count what waits, without building its messages.
+                report.left += self._count_due(now)
+                return report
+            batch, cursor = self._prepare_batch(now, cursor, report, limit=min(room, 200))
             if not batch:
                 return report
             for item in batch:
-                if len(report.sent) >= budget:
-                    report.left += 1
-                    continue
                 if await self._deliver_one(item, now, report) == "stop":
                     # Slack is struggling or limiting us: everything else waits too.
                     report.left += self._count_due(now)
                     return report
+                if len(report.sent) >= budget:
+                    break
 
     def _count_due(self, now: datetime) -> int:
         with transaction(self.m.engine) as session:
@@ -124,14 +128,15 @@ class Deliverer:
             ).scalar_one()
 
     def _prepare_batch(
-        self, now: datetime, cursor: tuple, report: DeliveryReport
+        self, now: datetime, cursor: tuple, report: DeliveryReport, limit: int = 200
     ) -> tuple[list[_Prepared], tuple]:
         """One short transaction: the next due notifications, each with its text and blocks
         built as of `now`; those that are no longer owed are cancelled on the way."""
         prepared: list[_Prepared] = []
         with transaction(self.m.engine) as session:
             rows = session.execute(
-                _DUE_BATCH, {"now": now, "after_at": cursor[0], "after_id": cursor[1]}
+                _DUE_BATCH,
+                {"now": now, "after_at": cursor[0], "after_id": cursor[1], "limit": limit},
             ).all()
             if not rows:
                 return prepared, cursor

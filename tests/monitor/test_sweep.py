@@ -3,6 +3,7 @@ through the real AsyncWebClient to the Slack stand-in. Assertions are on what re
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -277,3 +278,16 @@ async def test_judging_in_a_worker_process_opens_the_same_findings(monitor, stan
         assert f"#{tid}" in dm.text and "no progress" in dm.text
     finally:
         monitor.worker.close()
+
+
+async def test_the_send_budget_leaves_the_rest_for_the_next_sweep(monitor, standin, engine):
+    for n in range(5):
+        create(engine, title=f"Unowned {n}", due_at=london("2026-02-01T00:00"))
+    monitor.policy = dataclasses.replace(monitor.policy, send_budget=2)
+    report = await run_sweep(monitor, london("2026-01-05T09:05"))
+    assert len(report.sent) == 2 and report.delivery.left == 3
+    assert "3 over the budget" in report.summary()
+    report = await run_sweep(monitor, london("2026-01-05T09:10"))
+    assert len(report.sent) == 2 and report.delivery.left == 1
+    await run_sweep(monitor, london("2026-01-05T09:15"))
+    assert len(dms_to(standin, "UMARCUS")) == 5
