@@ -19,9 +19,36 @@ import holidays as holidays_lib
 WEEKEND = (5, 6)
 
 
+class UnknownHolidays(ValueError):
+    """A holiday code the `holidays` package does not know; the message gives examples."""
+
+
+def parse_holiday_code(code: str) -> str:
+    """`GB`, `GB-ENG` or `US-CA`, normalised to upper case: a country, optionally with one of
+    its subdivisions. Without one, a country's national holidays only: `GB` alone has no
+    Easter Monday or August bank holiday, which are England's and Wales's."""
+    code = code.strip().upper()
+    country, _, subdiv = code.partition("-")
+    supported = holidays_lib.list_supported_countries()
+    if country not in supported:
+        raise UnknownHolidays(
+            f"{code!r} is not a known country code; write a country such as US or GB, "
+            "or a country and region such as GB-ENG or US-CA"
+        )
+    if subdiv and subdiv not in supported[country]:
+        raise UnknownHolidays(
+            f"{code!r}: {country} has no region {subdiv!r}; "
+            f"known: {', '.join(supported[country][:12])}{' ...' if len(supported[country]) > 12 else ''}"
+        )
+    return code
+
+
 @lru_cache(maxsize=64)
-def _holiday_dates(country: str, year: int) -> frozenset[date]:
-    return frozenset(holidays_lib.country_holidays(country, years=year).keys())
+def _holiday_dates(code: str, year: int) -> frozenset[date]:
+    country, _, subdiv = code.partition("-")
+    return frozenset(
+        holidays_lib.country_holidays(country, subdiv=subdiv or None, years=year).keys()
+    )
 
 
 def _is_working(country: str | None, day: date) -> bool:

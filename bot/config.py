@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
+from bot.calendar import UnknownHolidays, parse_holiday_code
 from bot.monitor.policy import Policy, PolicyError
 
 DEFAULT_DB_PATH = Path("data") / "vigil.db"
@@ -67,11 +66,10 @@ class Settings:
             ) from None
         country = get("HOLIDAY_COUNTRY")
         if country:
-            country = country.upper()
-            if country not in holidays.list_supported_countries():
-                raise ConfigError(
-                    f"HOLIDAY_COUNTRY {country!r} is not a known country code, e.g. GB"
-                )
+            try:
+                country = parse_holiday_code(country)
+            except UnknownHolidays as exc:
+                raise ConfigError(f"HOLIDAY_COUNTRY {exc}") from None
         api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
         if not api_url.startswith(("http://", "https://")):
             raise ConfigError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
 import yaml
 
+from bot.calendar import UnknownHolidays, parse_holiday_code
 from bot.monitor.policy import RULE_IDS, Policy, PolicyError
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -142,11 +142,10 @@ def parse_scenario(
         ) from None
     country = team.get("holidays")
     if country is not None:
-        country = str(country).upper()
-        if country not in holidays.list_supported_countries():
-            raise ScenarioError(
-                "team.holidays", f"expected a country code such as GB or US, got {country!r}"
-            )
+        try:
+            country = parse_holiday_code(str(country))
+        except UnknownHolidays as exc:
+            raise ScenarioError("team.holidays", str(exc)) from None
     channel = _need(team, "channel", "team", str, "a channel id such as CMANAGERS")
     if not CHANNEL_ID.match(channel):
         raise ScenarioError(

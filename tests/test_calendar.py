@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.calendar import WorkCalendar
+from bot.calendar import UnknownHolidays, WorkCalendar, parse_holiday_code
 
 LONDON = WorkCalendar("Europe/London", "GB")
 
@@ -72,3 +72,22 @@ def test_after_working_seconds_inverts_working_seconds(start, seconds):
     start = start.replace(tzinfo=UTC)
     end = LONDON.after_working_seconds(start, seconds)
     assert LONDON.working_seconds(start, end) == pytest.approx(seconds, abs=1e-3)
+
+
+def test_a_region_adds_its_own_holidays_to_the_nations():
+    # Easter Monday and the August bank holiday are England's, not the whole UK's.
+    england = WorkCalendar("Europe/London", "GB-ENG")
+    assert LONDON.is_working_day(date(2026, 4, 6))
+    assert not england.is_working_day(date(2026, 4, 6))
+    assert not england.is_working_day(date(2026, 8, 31))
+    assert not england.is_working_day(date(2026, 4, 3))  # Good Friday, nationwide
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [("XX", "not a known country"), ("GB-XYZ", "no region"), ("US-ZZ", "no region")],
+)
+def test_an_unknown_holiday_code_says_how_to_write_one(code, says):
+    with pytest.raises(UnknownHolidays, match=says):
+        parse_holiday_code(code)
+    assert parse_holiday_code(" gb-eng ") == "GB-ENG"

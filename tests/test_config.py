@@ -18,6 +18,7 @@ def test_defaults_need_nothing():
         ({"PORT": "http"}, "PORT"),
         ({"TEAM_TIMEZONE": "Mars/Olympus"}, "TEAM_TIMEZONE"),
         ({"HOLIDAY_COUNTRY": "XX"}, "HOLIDAY_COUNTRY"),
+        ({"HOLIDAY_COUNTRY": "GB-XX"}, "HOLIDAY_COUNTRY"),
         ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN"),
         ({"SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
         ({"SLACK_API_URL": "localhost:3001"}, "SLACK_API_URL"),
@@ -27,6 +28,10 @@ def test_defaults_need_nothing():
 def test_malformed_configuration_names_the_variable(env, named):
     with pytest.raises(ConfigError, match=named):
         Settings.from_env(env)
+
+
+def test_holidays_of_a_region():
+    assert Settings.from_env({"HOLIDAY_COUNTRY": "gb-eng"}).holiday_country == "GB-ENG"
 
 
 def test_rules_are_retuned_and_switched_off_per_workspace():
