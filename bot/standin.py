@@ -32,7 +32,8 @@ from aiohttp import web
 TEAM_ID = "T0STANDIN"
 BOT_USER = "UVIGILBOT"
 BOT_ID = "BVIGILBOT"
-MAX_BLOCKS = 50
+MAX_BLOCKS = 50  # in a message
+MAX_VIEW_BLOCKS = 100  # in a modal or App Home
 MAX_TEXT = 40_000
 JSON_PARAMS = ("blocks", "attachments", "view")
 
@@ -87,7 +88,9 @@ class SlackStandIn:
         *,
         token: str = "xoxb-standin",
         app_token: str = "xapp-standin",
-        block_validator: Callable[[list[dict]], list[str]] | None = None,
+        # Checks blocks as Slack would: `validator(blocks, limit=n)` returns the errors, with
+        # `limit` the number of blocks allowed where they are going (a message or a view).
+        block_validator: Callable[..., list[str]] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.token = token
@@ -384,7 +387,7 @@ class SlackStandIn:
                     "errors": [f"no more than {MAX_BLOCKS} items allowed"],
                 }
             if self.block_validator:
-                errors = self.block_validator(blocks)
+                errors = self.block_validator(blocks, limit=MAX_BLOCKS)
                 if errors:
                     return {"error": "invalid_blocks", "errors": errors}
         return None
@@ -464,11 +467,15 @@ class SlackStandIn:
         if not isinstance(view, dict) or "type" not in view:
             return {"error": "invalid_arguments"}
         blocks = view.get("blocks", [])
-        limit = 100
-        if not isinstance(blocks, list) or len(blocks) > limit:
-            return {"error": "invalid_blocks"}
+        if not isinstance(blocks, list):
+            return {"error": "invalid_blocks", "errors": ["blocks must be an array"]}
+        if len(blocks) > MAX_VIEW_BLOCKS:
+            return {
+                "error": "invalid_blocks",
+                "errors": [f"no more than {MAX_VIEW_BLOCKS} items allowed"],
+            }
         if self.block_validator:
-            errors = self.block_validator(blocks)
+            errors = self.block_validator(blocks, limit=MAX_VIEW_BLOCKS)
             if errors:
                 return {"error": "invalid_blocks", "errors": errors}
         view_id = p.get("view_id") or f"V{next(self._views):08d}"
