@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import ids
 from bot.app_factory import build_monitor
 from bot.commands import buttons, home, modals, slash
 from bot.commands.context import Context
@@ -130,7 +131,7 @@ def health(ctx: Context) -> tuple[int, dict]:
 
 
 def build_web_app(app: AsyncApp, ctx: Context) -> web.Application:
-    web_app = app.web_app(path="/slack/events")
+    web_app = app.web_app(path=ids.EVENTS_PATH)
 
     async def healthz(_request: web.Request) -> web.Response:
         status, body = await asyncio.to_thread(health, ctx)
