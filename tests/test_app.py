@@ -4,6 +4,7 @@ loopback port; everything it says goes through the stand-in, which records it.""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -293,9 +294,36 @@ async def test_the_message_shortcut_opens_the_modal_prefilled_with_text_and_perm
     assert not view_errors(view)
 
 
+async def healthz(w: SlackWire) -> tuple[int, dict]:
+    async with w.http.get(f"{w.url}/healthz") as resp:
+        return resp.status, await resp.json()
+
+
 async def test_healthz_reports_the_last_sweep(wire):
-    async with wire.http.get(f"{wire.url}/healthz") as resp:
-        assert resp.status == 503
+    assert (await healthz(wire))[0] == 503
     await wire.sweep(MONDAY)
-    async with wire.http.get(f"{wire.url}/healthz") as resp:
-        assert resp.status == 200 and (await resp.json())["last_sweep"] == MONDAY.isoformat()
+    status, body = await healthz(wire)
+    assert status == 200 and body["last_sweep"] == MONDAY.isoformat()
+    assert "managers_channel" not in body
+
+
+async def test_healthz_turns_503_after_three_intervals_without_a_sweep(wire):
+    interval = timedelta(seconds=wire.settings.sweep_interval_seconds)
+    await wire.sweep(MONDAY)
+    wire.clock.now = MONDAY + 3 * interval
+    assert (await healthz(wire))[0] == 200
+    wire.clock.now = MONDAY + 3 * interval + timedelta(seconds=1)
+    status, body = await healthz(wire)
+    assert status == 503 and body["last_sweep"] == MONDAY.isoformat()
+    assert "no sweep completed" in body["status"]
+    await wire.sweep(wire.clock.now)  # the next sweep brings it back
+    assert (await healthz(wire))[0] == 200
+
+
+async def test_healthz_reports_a_managers_channel_that_does_not_work(wire, standin):
+    standin.add_channel(MANAGERS, archived=True)
+    await wire.command("add Payroll <@UDANA|dana> due today 09:30", user="UMARCUS")
+    await wire.sweep(london("2026-01-12T10:00"))  # overdue: straight to the managers
+    status, body = await healthz(wire)
+    assert status == 200 and "is_archived" in body["managers_channel"]
+    assert standin.messages(MANAGERS) == []
