@@ -10,16 +10,26 @@ from datetime import UTC, datetime
 
 from dotenv import load_dotenv
 
+EARLIEST, LATEST = 2000, 2100  # beyond these, --now is a typo, and date arithmetic overflows
 
-def _parse_now(value: str) -> datetime:
+
+def parse_now(value: str, timezone: str) -> datetime:
+    """`--now` as an aware UTC instant; without an offset it is in the team's zone. Raises
+    ValueError with the sentence to show."""
+    from zoneinfo import ZoneInfo
+
+    example = "2026-01-12T09:30 or 2026-01-12T09:30+00:00"
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--now takes an ISO-8601 time such as 2026-01-12T09:30 or 2026-01-12T09:30+00:00, "
-            f"not {value!r}"
-        ) from None
-    return moment
+        raise ValueError(f"--now takes an ISO-8601 time such as {example}, not {value!r}") from None
+    if not EARLIEST <= moment.year < LATEST:
+        raise ValueError(
+            f"--now must fall between {EARLIEST} and {LATEST}, such as {example}, not {value!r}"
+        )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment.astimezone(UTC)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,9 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a setting, e.g. stall_days=5 (repeatable)",
     )
     sweep = sub.add_parser("sweep", help="one sweep as of --now (default: the clock)")
-    sweep.add_argument(
-        "--now", type=_parse_now, help="ISO-8601; without an offset, in TEAM_TIMEZONE"
-    )
+    sweep.add_argument("--now", help="ISO-8601; without an offset, in TEAM_TIMEZONE")
     sweep.add_argument(
         "--dry-run", action="store_true", help="print what would be sent; store and send nothing"
     )
@@ -96,35 +104,33 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "sweep":
             settings.require("SLACK_BOT_TOKEN")
-    except ConfigError as exc:
-        print(f"vigil: {exc}", file=sys.stderr)
-        return 2
-    if args.command == "sweep":
-        from bot.app_factory import sweep_once
-
-        now = args.now or datetime.now(UTC)
-        if now.tzinfo is None:
-            from zoneinfo import ZoneInfo
-
-            now = now.replace(tzinfo=ZoneInfo(settings.team_timezone))
-        report = asyncio.run(sweep_once(settings, now.astimezone(UTC), dry_run=args.dry_run))
-        print(report.summary())
-        return 0 if not report.skipped else 1
-    try:
+            try:
+                now = parse_now(args.now, settings.team_timezone) if args.now else datetime.now(UTC)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            return _sweep(settings, now, args.dry_run)
         settings.require("SLACK_BOT_TOKEN")
         if not settings.app_token:
             settings.require("SLACK_SIGNING_SECRET")
+        logging.getLogger().setLevel(logging.INFO)
+        from bot.app import serve
+
+        try:
+            asyncio.run(serve(settings))
+        except KeyboardInterrupt:
+            pass
+        return 0
     except ConfigError as exc:
         print(f"vigil: {exc}", file=sys.stderr)
         return 2
-    logging.getLogger().setLevel(logging.INFO)
-    from bot.app import serve
 
-    try:
-        asyncio.run(serve(settings))
-    except KeyboardInterrupt:
-        pass
-    return 0
+
+def _sweep(settings, now: datetime, dry_run: bool) -> int:  # type: ignore[no-untyped-def]
+    from bot.app_factory import sweep_once
+
+    report = asyncio.run(sweep_once(settings, now, dry_run=dry_run))
+    print(report.summary())
+    return 0 if not report.skipped else 1
 
 
 if __name__ == "__main__":
