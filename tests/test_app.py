@@ -149,9 +149,9 @@ async def test_user_text_is_escaped_never_acted_on(wire):
     reply = await wire.command("add <!channel> &amp; &lt;@U1&gt; party due friday", user="UDANA")
     shown = reply["text"] + json.dumps(reply["blocks"])
     assert "<!channel>" not in shown and "<@U1>" not in shown
-    assert "&lt;!channel&gt; &amp; &lt;@U1&gt; party" in shown
+    assert "@channel &amp; &lt;@U1&gt; party" in shown
     with transaction(wire.ctx.engine) as s:
-        assert s.get(Task, 1).title == "<!channel> & <@U1> party"  # stored as typed
+        assert s.get(Task, 1).title == "@channel & <@U1> party"  # stored as typed
 
 
 @pytest.mark.parametrize(

@@ -157,7 +157,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
         await client.chat_postMessage(
             channel=channel,
             text=f"<@{user}> is asking about #{task.id} {escape(task.title)}: how is it going? "
-            f"`/task progress {task.id} <0-100>` or `/task block {task.id} <reason>`.",
+            f"`/task progress {task.id} &lt;0-100&gt;` or `/task block {task.id} &lt;reason&gt;`.",
         )
         await respond(
             replace_original=True,

@@ -16,7 +16,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
-from bot.blocks import escape
 from bot.commands import service, views
 from bot.commands.common import USER_ERRORS, check_user, error_text, off_loop
 from bot.commands.context import Context
@@ -176,7 +175,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
         await ack()
         # The message the button was on: its buttons give way to who did what.
         if meta.get("channel") and meta.get("ts") and not meta.get("view"):
-            line = f":white_check_mark: <@{user}>: {escape(reply.text)}"
+            line = f":white_check_mark: <@{user}>: {reply.text}"  # reply.text is escaped
             try:
                 await client.chat_update(
                     channel=meta["channel"],

@@ -176,8 +176,8 @@ def created(session: Session, ctx: Context, task: Task, early: list[str], *, aga
         fix = {
             "missing_owner": f"`/task assign {task.id} @someone`",
             "missing_deadline": f"`/task due {task.id} friday`",
-            "deadline_conflict": f"`/task due {task.id} <a date on or before the parent's>`",
-            "overdue": f"`/task due {task.id} <a later date>`",
+            "deadline_conflict": f"`/task due {task.id} &lt;a date on or before the parent's&gt;`",
+            "overdue": f"`/task due {task.id} &lt;a later date&gt;`",
         }
         fixes = " · ".join(fix[r] for r in early if r in fix)
         text += f". Vigil already sees: {seen}."

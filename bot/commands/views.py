@@ -197,7 +197,8 @@ def build_team(findings: list[TeamFinding]) -> tuple[str, list[Block]]:
 
 
 def build_help(usage: str) -> tuple[str, list[Block]]:
-    return "How to use /task", [section(usage)]
+    """`usage` is plain text with `<placeholders>`: escaped here, once, so Slack shows them."""
+    return "How to use /task", [section(escape(usage))]
 
 
 def build_home(
@@ -209,7 +210,9 @@ def build_home(
     ]
     ordered = sorted(mine, key=lambda s: s.risk)
     if not ordered:
-        blocks.append(section("Nothing open. `/task add <title> due <date>` creates a task."))
+        blocks.append(
+            section("Nothing open. `/task add &lt;title&gt; due &lt;date&gt;` creates a task.")
+        )
     for s in ordered[:MAX_HOME_TASKS]:
         blocks += task_blocks(s, f"home{s.id}")
     if len(ordered) > MAX_HOME_TASKS:
