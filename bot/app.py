@@ -21,8 +21,10 @@ from bot.app_factory import build_monitor, database_problem
 from bot.commands import buttons, home, modals, slash
 from bot.commands.context import Context
 from bot.commands.home import republish
+from bot.commands.payloads import refuse_malformed
 from bot.config import ConfigError, Settings
 from bot.db import transaction
+from bot.endpoint import events_handler
 from bot.models import State
 from bot.monitor.delivery import MANAGER_HEALTH
 from bot.monitor.gateway import make_client
@@ -74,13 +76,15 @@ logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromClient())
 
 def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
     """The Bolt app with every listener registered; nothing happens at import time."""
-    http_mode = not ctx.settings.app_token
     app = AsyncApp(
         client=client,
         signing_secret=ctx.settings.signing_secret or "",
-        request_verification_enabled=http_mode,
+        # Over HTTP the endpoint checks signatures itself, on the raw bytes, before Bolt
+        # parses anything (bot/endpoint.py); Socket Mode needs none.
+        request_verification_enabled=False,
         process_before_response=False,
     )
+    app.use(refuse_malformed)
     for listeners in (slash, buttons, modals, home):
         listeners.register(app, ctx)
     return app
@@ -144,7 +148,9 @@ def health(ctx: Context) -> tuple[int, dict]:
 
 
 def build_web_app(app: AsyncApp, ctx: Context) -> web.Application:
-    web_app = app.web_app(path=ids.EVENTS_PATH)
+    """`POST /slack/events` (signed requests only) and `GET /healthz`."""
+    web_app = web.Application()
+    web_app.router.add_post(ids.EVENTS_PATH, events_handler(app, ctx.settings.signing_secret or ""))
 
     async def healthz(_request: web.Request) -> web.Response:
         status, body = await asyncio.to_thread(health, ctx)
