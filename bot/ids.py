@@ -54,6 +54,7 @@ EVENTS_PATH = "/slack/events"
 COMMAND = "/task"
 SHORTCUT_FROM_MESSAGE = "vigil_task_from_message"
 VIEW_NEW_TASK = "vigil_new_task"
+VIEW_CREATED = "vigil_task_created"
 VIEW_PROGRESS = "vigil_progress"
 VIEW_BLOCKED = "vigil_blocked_reason"
 

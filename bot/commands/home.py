@@ -57,7 +57,8 @@ async def republish(ctx: Context, client: AsyncWebClient, users: set[str]) -> No
 
 def register(app: AsyncApp, ctx: Context) -> None:
     async def handle_app_home_opened(event: dict, client: AsyncWebClient) -> None:
-        if event.get("tab", "home") == "home":
-            await publish_home(ctx, client, event["user"])
+        user = event.get("user")
+        if event.get("tab", "home") == "home" and isinstance(user, str) and user:
+            await publish_home(ctx, client, user)
 
     app.event("app_home_opened")(handle_app_home_opened)

@@ -272,16 +272,18 @@ def build_new_task_modal(
     title: str | None = None,
     description: str | None = None,
     link: str | None = None,
+    owner: str | None = None,
     metadata: str = "",
 ) -> dict[str, Any]:
+    owner_select: Block = {
+        "type": "users_select",
+        "placeholder": {"type": "plain_text", "text": "Who does it"},
+    }
+    if owner:
+        owner_select["initial_user"] = owner
     blocks = [
         _input(ids.INPUT_TITLE, "Title", _text_input(title)),
-        _input(
-            ids.INPUT_OWNER,
-            "Owner",
-            {"type": "users_select", "placeholder": {"type": "plain_text", "text": "Who does it"}},
-            optional=True,
-        ),
+        _input(ids.INPUT_OWNER, "Owner", owner_select, optional=True),
         _input(
             ids.INPUT_DEADLINE,
             "Deadline",
@@ -306,6 +308,22 @@ def build_new_task_modal(
     if link:
         blocks.append(context(f"From <{link}|this message>"))
     return _modal(ids.VIEW_NEW_TASK, "New task", "Create", blocks, metadata)
+
+
+def build_created_modal(
+    reply_blocks: list[Block] | None, note: str | None = None
+) -> dict[str, Any]:
+    """What the creation form turns into once the task exists: the reply, and a Close button."""
+    blocks = list(reply_blocks or [])[: 100 - 1]
+    if note:
+        blocks.append(context(note))
+    return {
+        "type": "modal",
+        "callback_id": ids.VIEW_CREATED,
+        "title": {"type": "plain_text", "text": "Task created"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks,
+    }
 
 
 def build_progress_modal(task_id: int, title: str, progress: int, metadata: str) -> dict[str, Any]:
