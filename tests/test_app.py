@@ -130,6 +130,14 @@ async def test_the_life_of_a_task_from_add_to_resolution(wire, standin):
     everything_valid(standin)
 
 
+async def test_the_created_reply_names_the_owner_and_the_deadline_or_their_absence(wire):
+    reply = await wire.command("add Payroll", user="UDANA")
+    line = reply["blocks"][0]["text"]["text"]
+    assert line == "Created *#1 Payroll* · owner nobody · no deadline"
+    reply = await wire.command("add Board pack <@UDANA|dana> due 2026-01-30", user="UDANA")
+    assert reply["blocks"][0]["text"]["text"].endswith("· owner <@UDANA> · due Fri 30 Jan")
+
+
 async def test_only_owner_creator_or_manager_may_change_a_task(wire):
     await wire.command("add Payroll <@UDANA|dana> due friday", user="UMARCUS")
     before = rows(wire)

@@ -18,6 +18,7 @@ import dateparser
 
 from bot.calendar import WorkCalendar
 from bot.slacktext import plain, shown
+from bot.tasks import MAX_TITLE
 
 VERBS = (
     "add",
@@ -422,6 +423,10 @@ def _parse_add(words: list[str], now: datetime, cal: WorkCalendar) -> Command:
     text = " ".join(plain(" ".join(title)).split())
     if not text:
         raise UsageError("A task needs a title.", example)
+    if len(text) > MAX_TITLE:
+        raise UsageError(
+            f"That title is {len(text)} characters; a title has at most {MAX_TITLE}.", example
+        )
     return Command("add", title=text, owner=owner, due=due, parent_id=parent)
 
 

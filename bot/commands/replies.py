@@ -167,7 +167,8 @@ def created(session: Session, ctx: Context, task: Task, early: list[str], *, aga
 
     head = "Already created" if again else "Created"
     text = f"{head} #{task.id} {escape(task.title)}"
-    line = f"{head} {task_ref(task.id, task.title)} · owner {mention(task.owner_id)} · due {due_label(ctx, task)}"
+    due = f"due {due_label(ctx, task)}" if task.due_at else "no deadline"
+    line = f"{head} {task_ref(task.id, task.title)} · owner {mention(task.owner_id)} · {due}"
     if task.parent_id:
         line += f" · subtask of #{task.parent_id}"
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": line}}]

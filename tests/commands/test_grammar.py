@@ -59,6 +59,10 @@ def test_commands(text, expected):
     assert parse(text) == expected
 
 
+def test_a_title_of_200_characters_is_accepted():
+    assert parse("add " + "x" * 200).title == "x" * 200
+
+
 def test_add_takes_the_title_from_what_is_left_over():
     cmd = parse("add Q3 filing for Acme <@U123|dana> due friday parent #7")
     assert (cmd.verb, cmd.title, cmd.owner, cmd.parent_id) == (
@@ -176,6 +180,7 @@ def test_a_date_and_time():
         ("add Thing due 3 apples", "can't read “3 apples”"),
         ("add Thing due friday 25:00", "not a time"),
         ("add Report due friday due monday", "one deadline"),
+        ("add " + "x" * 201, "That title is 201 characters; a title has at most 200"),
         ("due 3 12/25/2026", "day first"),
         ("assign 3 dana", "Mention the person"),
         ("block 3", "what blocks it"),
