@@ -307,6 +307,35 @@ async def healthz(w: SlackWire) -> tuple[int, dict]:
         return resp.status, await resp.json()
 
 
+async def test_the_shortcut_fills_the_form_with_readable_text_and_the_mentioned_owner(
+    wire, standin
+):
+    standin.add_channel("C0GENERAL")
+    payload = {
+        "type": "message_action",
+        "callback_id": ids.SHORTCUT_FROM_MESSAGE,
+        "user": {"id": "UDANA"},
+        "team": {"id": "T0STANDIN"},
+        "channel": {"id": "C0GENERAL"},
+        "trigger_id": "trigger-shortcut",
+        "response_url": standin.response_url("shortcut"),
+        "message": {
+            "ts": "1767600000.000100",
+            "text": "Can <@ULEE> chase Acme &amp; Birch's &lt;Q3&gt; figures?\nThanks <!here>",
+        },
+    }
+    await wire.interact(payload)
+    await settle(lambda: standin.calls_to("views.open"))
+    view = standin.calls_to("views.open")[-1].params["view"]
+    title = next(b for b in view["blocks"] if b["block_id"] == ids.INPUT_TITLE)["element"]
+    assert title["initial_value"] == "Can @Lee chase Acme & Birch's <Q3> figures?"
+    description = next(b for b in view["blocks"] if b["block_id"] == ids.INPUT_DESCRIPTION)
+    assert description["element"]["initial_value"].endswith("figures?\nThanks @here")
+    owner = next(b for b in view["blocks"] if b["block_id"] == ids.INPUT_OWNER)["element"]
+    assert owner["initial_user"] == "ULEE"
+    assert not view_errors(view)
+
+
 async def test_healthz_reports_the_last_sweep(wire):
     assert (await healthz(wire))[0] == 503
     await wire.sweep(MONDAY)

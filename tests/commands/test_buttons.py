@@ -305,3 +305,24 @@ async def test_a_task_made_in_the_form_is_confirmed_in_it_even_when_the_dm_fails
     note = json.dumps(updated.params["view"])
     assert "could not send you a copy in a DM" in note and "`/task 1` shows it" in note
     everything_valid(standin)
+
+
+async def test_the_progress_form_closes_at_once_and_a_refusal_arrives_where_the_button_was(
+    wire, standin
+):
+    dm, _ = await stalled_dm(wire)
+    await wire.interact(
+        dm_click(wire, dm, {"action_id": ids.ACTION_PROGRESS_OTHER, "type": "button"}, key="o")
+    )
+    await settle(lambda: standin.calls_to("views.open"))
+    modal = standin.calls_to("views.open")[-1].params["view"]
+    await wire.command("done 1", user="UMARCUS")  # meanwhile, a manager closes it
+    from tests.commands.test_payloads import submit
+
+    before = len(standin.responses)
+    values = {ids.INPUT_PROGRESS: {ids.INPUT_PROGRESS: {"type": "number_input", "value": "70"}}}
+    status, answer = await submit(wire, {**modal, "id": "V0P", "state": {"values": values}})
+    assert status == 200 and answer is None  # acked before the database was touched
+    refusal = await wire.next_response(before)
+    assert refusal["key"] == "o" and "#1 is already done" in refusal["text"]
+    assert task(wire).progress == 100
