@@ -38,6 +38,7 @@ VERBS = (
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 # ASCII digits only: `str.isdigit` and `\d` take superscripts and other scripts' digits.
 TASK_ID = re.compile(r"^#?([0-9]{1,9})$")
+PAGE = re.compile(r"^([0-9]{1,4})$")
 PERCENT = re.compile(r"^(-?[0-9]{1,9})%?$")
 NUMERIC_DATE = re.compile(r"^([0-9]{1,2})[/.]([0-9]{1,2})(?:[/.]([0-9]{4}|[0-9]{2}))?$")
 WEEKDAYS = {
@@ -110,7 +111,7 @@ USAGE = """*/task* — tasks that Vigil watches
 • `/task done <id>` · `/task cancel <id>`: close it
 • `/task block <id> <reason>` · `/task unblock <id>`: blocked goes to the managers at once
 • `/task assign <id> @user` · `/task due <id> <date>`: change the owner or the deadline
-• `/task list`: your open tasks, riskiest first · `/task team`: managers, the team's open findings
+• `/task list [page]`: your open tasks, riskiest first · `/task team [page]`: managers, the team's open findings
 Dates: `2026-03-14`, `today`, `tomorrow`, `friday`, `in 3 days`, `in 2 working days`, `mar 14`, `14 march`, optionally with a time such as `friday 17:00`."""
 
 
@@ -139,6 +140,7 @@ class Command:
     parent_id: int | None = None
     progress: int | None = None
     text: str | None = None
+    page: int = 1  # `/task list 2`, `/task team 3`
 
 
 # -- dates ----------------------------------------------------------------------------------
@@ -339,8 +341,15 @@ def parse_command(text: str, *, now: datetime, cal: WorkCalendar) -> Command:
             f"I don't know “{shown(words[0][:30])}”; `/task help` lists what I do.",
             "/task add Q3 filing @dana due friday",
         )
-    if verb in ("new", "list", "team"):
+    if verb == "new":
         return Command(verb)
+    if verb in ("list", "team"):
+        if not rest:
+            return Command(verb)
+        page = PAGE.match(rest[0]) if len(rest) == 1 else None
+        if not page or int(page.group(1)) == 0:
+            raise UsageError(f"`{verb}` takes a page number, such as 2.", f"/task {verb} 2")
+        return Command(verb, page=int(page.group(1)))
     if verb == "add":
         return _parse_add(rest, now, cal)
     example = {

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def home_view(ctx: Context, user: str) -> dict:
     now = ctx.clock()
     with transaction(ctx.engine) as session:
-        mine = replies.my_summaries(session, ctx, user, now)
+        mine = replies.my_summaries(session, ctx, user, now, size=views.HOME_TASKS)
         team = replies.team_findings(session, ctx, now) if ctx.is_manager(user) else None
     local = now.astimezone(ctx.cal.tz)
     return views.build_home(mine, team, f"as of {day_label(local.date())} {local:%H:%M}")
