@@ -39,6 +39,8 @@ def parse(text: str) -> Command:
         ("new", Command("new")),
         ("LIST", Command("list")),
         ("team", Command("team")),
+        ("list 2", Command("list", page=2)),
+        ("team 3", Command("team", page=3)),
         ("12", Command("show", task_id=12)),
         ("#12", Command("show", task_id=12)),
         ("show #7", Command("show", task_id=7)),
@@ -185,6 +187,9 @@ def test_a_date_and_time():
         ("assign 3 dana", "Mention the person"),
         ("block 3", "what blocks it"),
         ("done 3 now", "only the task number"),
+        ("list two", "takes a page number"),
+        ("list 0", "takes a page number"),
+        ("team ²", "takes a page number"),
     ],
 )
 def test_bad_input_says_what_was_wrong_with_an_example(text, says):
