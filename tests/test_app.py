@@ -64,7 +64,7 @@ def dm_click(w: SlackWire, message, action: dict, user: str = "UDANA", key: str 
         "api_app_id": "A0VIGIL",
         "team": {"id": "T0STANDIN"},
         "trigger_id": f"trigger-{key}",
-        "response_url": w.standin.response_url(key),
+        "response_url": w.standin.response_url(key, channel=message.channel, ts=message.ts),
         "container": {"type": "message", "channel_id": message.channel, "message_ts": message.ts},
         "channel": {"id": message.channel},
         "message": {"ts": message.ts, "text": message.text, "blocks": message.blocks},

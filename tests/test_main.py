@@ -134,6 +134,11 @@ def one_line(err: str) -> str:
             {},
             "vigil: --now must fall between 2000 and 2100",
         ),
+        (
+            ["sweep", "--now", "in 4 days"],
+            {},
+            "vigil: --now takes an ISO-8601 time or a day and time",
+        ),
         (["sweep"], {"DATABASE_URL": "garbage"}, "vigil: DATABASE_URL is not a database URL"),
         (
             ["sweep"],

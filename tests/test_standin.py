@@ -110,3 +110,27 @@ async def test_views_hold_100_blocks_where_messages_hold_50(client, call):
     with pytest.raises(SlackApiError) as caught:
         await client.chat_postMessage(channel=MANAGERS, text="x", blocks=_sections(51))
     assert caught.value.response["error"] == "invalid_blocks"
+
+
+async def test_a_response_url_replaces_or_deletes_the_message_it_came_from(client, standin):
+    import aiohttp
+
+    kept = await client.chat_postMessage(channel=MANAGERS, text="keep me")
+    posted = await client.chat_postMessage(channel=MANAGERS, text="click me")
+    url = standin.response_url("k1", channel=MANAGERS, ts=posted["ts"])
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json={"replace_original": True, "text": "clicked"}) as resp:
+            assert resp.status == 200
+        assert [m.text for m in standin.messages(MANAGERS)] == ["keep me", "clicked"]
+        async with http.post(url, json={"text": "only you can see this"}) as resp:
+            assert resp.status == 200  # ephemeral: recorded, the message stays
+        async with http.post(url, json={"blocks": [{"type": "nonsense"}]}) as resp:
+            assert resp.status == 400
+        async with http.post(url, json={"delete_original": True}) as resp:
+            assert resp.status == 200
+    assert [m.ts for m in standin.messages(MANAGERS)] == [kept["ts"]]
+    assert [r.get("text") for r in standin.responses_to("k1")] == [
+        "clicked",
+        "only you can see this",
+        None,
+    ]

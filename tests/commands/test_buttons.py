@@ -4,6 +4,7 @@ looking clickable."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -78,6 +79,7 @@ async def test_snooze_holds_reminders(wire, standin):
 
 async def test_move_the_deadline_from_the_datepicker(wire, standin):
     dm, _ = await stalled_dm(wire)
+    reminder = copy.deepcopy(dm)  # the same buttons, on a later reminder
     answer = await click(
         wire,
         dm,
@@ -88,9 +90,10 @@ async def test_move_the_deadline_from_the_datepicker(wire, standin):
         },
     )
     assert "due Fri 6 Mar" in answer["text"]
+    assert not any(b["type"] == "actions" for b in dm.blocks)  # the DM lost its buttons
     answer = await click(
         wire,
-        dm,
+        reminder,
         {
             "action_id": ids.ACTION_MOVE_DEADLINE,
             "type": "datepicker",
@@ -102,6 +105,7 @@ async def test_move_the_deadline_from_the_datepicker(wire, standin):
 
 async def test_managers_reassign_and_ping_the_owner(wire, standin):
     _, managers = await stalled_dm(wire)
+    copies = [copy.deepcopy(managers) for _ in range(2)]  # as another manager still sees it
     answer = await click(
         wire,
         managers,
@@ -111,7 +115,7 @@ async def test_managers_reassign_and_ping_the_owner(wire, standin):
     assert "now owned by <@UTOM>" in answer["text"] and task(wire).owner_id == "UTOM"
     answer = await click(
         wire,
-        managers,
+        copies[0],
         {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"},
         user="UMARCUS",
     )
@@ -120,7 +124,7 @@ async def test_managers_reassign_and_ping_the_owner(wire, standin):
     # Pinging is for managers.
     answer = await click(
         wire,
-        managers,
+        copies[1],
         {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"},
         user="ULEE",
     )
