@@ -93,3 +93,22 @@ async def test_the_command_line_prints_the_reply(wire, standin):
     assert out.splitlines()[0] == "Created *#1 Payroll* · owner nobody · no deadline"
     code, out, _ = await run_cli("slack", "messages", *bot, env=env)
     assert code == 0 and out.strip() == "(no messages)"
+
+
+def test_every_command_in_the_readme_section_is_one_the_cli_takes():
+    import shlex
+    from pathlib import Path
+
+    from bot.__main__ import build_parser
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Try it by hand", 1)[1].split("\n## ", 1)[0]
+    lines = [
+        line.split(" &")[0] for line in section.splitlines() if line.startswith("python -m bot")
+    ]
+    assert len(lines) >= 12
+    for line in lines:
+        build_parser().parse_args(shlex.split(line)[3:])  # exits on anything it does not take
+    steps = " ".join(lines)
+    for step in ("slack command", "slack messages", "slack click latest Done", "sweep --now"):
+        assert step in steps
