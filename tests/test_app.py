@@ -205,7 +205,7 @@ async def test_a_retried_command_creates_one_task(wire):
 
 
 async def test_the_modal_is_validated_in_place_and_submitting_twice_creates_one_task(wire, standin):
-    await wire.command("new", user="UDANA")
+    await wire.command("new", user="UDANA", reply=False)
     await settle(lambda: standin.calls_to("views.open"))
     modal = standin.calls_to("views.open")[-1].params["view"]
     assert modal["callback_id"] == ids.VIEW_NEW_TASK and not view_errors(modal)
