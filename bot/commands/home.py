@@ -8,12 +8,11 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import day_label
 from bot.commands import replies, views
-from bot.commands.common import off_loop
+from bot.commands.common import SLACK_FAILURES, off_loop, slack_said
 from bot.commands.context import Context
 from bot.db import transaction
 
@@ -33,8 +32,8 @@ async def publish_home(ctx: Context, client: AsyncWebClient, user: str) -> None:
     view = await off_loop(home_view, ctx, user)
     try:
         await client.views_publish(user_id=user, view=view)
-    except SlackApiError as exc:
-        log.warning("views.publish for %s failed: %s", user, exc.response.get("error"))
+    except SLACK_FAILURES as exc:
+        log.warning("views.publish for %s failed: %s", user, slack_said(exc))
 
 
 async def republish(ctx: Context, client: AsyncWebClient, users: set[str]) -> None:

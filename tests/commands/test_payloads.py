@@ -14,6 +14,7 @@ from bot.commands import service
 from bot.db import transaction
 from bot.drive import SlackWire, settle
 from bot.models import Task
+from tests.blockkit import view_errors
 from tests.commands.test_buttons import click, stalled_dm, task
 from tests.test_app import _form, rows
 
@@ -204,6 +205,7 @@ async def test_the_new_task_form_with_odd_metadata_still_creates_the_task_withou
     status, answer = await submit(wire, new_task_form(metadata, title="Board pack"))
     assert status == 200 and answer["response_action"] == "update"
     assert "Created" in json.dumps(answer["view"]) and "#1" in json.dumps(answer["view"])
+    assert not view_errors(answer["view"])  # what the form turns into is a valid modal
     with transaction(wire.ctx.engine) as s:
         assert s.execute(select(func.count()).select_from(Task)).scalar_one() == 1
         assert s.get(Task, 1).link is None
