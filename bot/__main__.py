@@ -1,4 +1,4 @@
-"""Entry points: `python -m bot [demo | sweep | standin]`."""
+"""Entry points: `python -m bot [demo | simulate | sweep | standin | slack]`."""
 
 from __future__ import annotations
 
@@ -10,16 +10,43 @@ from datetime import UTC, datetime
 
 from dotenv import load_dotenv
 
+EARLIEST, LATEST = 2000, 2100  # beyond these, --now is a typo, and date arithmetic overflows
 
-def _parse_now(value: str) -> datetime:
+
+def parse_now(value: str, settings, wall: datetime | None = None) -> datetime:  # type: ignore[no-untyped-def]
+    """`--now` as an aware UTC instant: ISO-8601 (without an offset, in the team's zone), or a
+    day and time as `/task` reads them, counted from the clock (`in 4 working days 10:00`).
+    Raises ValueError with the sentence to show."""
+    from zoneinfo import ZoneInfo
+
+    example = "2026-01-12T09:30, 2026-01-12T09:30+00:00 or 'in 4 working days 10:00'"
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--now takes an ISO-8601 time such as 2026-01-12T09:30 or 2026-01-12T09:30+00:00, "
-            f"not {value!r}"
-        ) from None
-    return moment
+        moment = _relative_now(value, settings, wall or datetime.now(UTC))
+        if moment is None:
+            raise ValueError(
+                f"--now takes an ISO-8601 time or a day and time such as {example}, not {value!r}"
+            ) from None
+    if not EARLIEST <= moment.year < LATEST:
+        raise ValueError(
+            f"--now must fall between {EARLIEST} and {LATEST}, such as {example}, not {value!r}"
+        )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(settings.team_timezone))
+    return moment.astimezone(UTC)
+
+
+def _relative_now(value: str, settings, wall: datetime) -> datetime | None:  # type: ignore[no-untyped-def]
+    from bot.calendar import WorkCalendar
+    from bot.commands.grammar import UsageError, parse_deadline
+
+    cal = WorkCalendar(settings.team_timezone, settings.holiday_country)
+    try:
+        deadline = parse_deadline(value, now=wall, cal=cal)
+    except UsageError:
+        return None
+    return deadline.at if deadline.has_time else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep = sub.add_parser("sweep", help="one sweep as of --now (default: the clock)")
     sweep.add_argument(
-        "--now", type=_parse_now, help="ISO-8601; without an offset, in TEAM_TIMEZONE"
+        "--now",
+        help="ISO-8601 (without an offset, in TEAM_TIMEZONE), or a day and time from today "
+        "such as 'in 4 working days 10:00'",
     )
     sweep.add_argument(
         "--dry-run", action="store_true", help="print what would be sent; store and send nothing"
@@ -59,12 +88,70 @@ def build_parser() -> argparse.ArgumentParser:
     )
     standin.add_argument("--port", type=int, default=3001)
     standin.add_argument(
-        "--user", action="append", default=[], metavar="ID[:TZ]", help="a known user"
+        "--user",
+        action="append",
+        default=[],
+        metavar="ID[:TZ[:NAME]]",
+        help="a known user; UDANA is called dana unless named",
     )
     standin.add_argument(
         "--channel", action="append", default=[], metavar="ID", help="a known channel"
     )
+    where_ = argparse.ArgumentParser(add_help=False)
+    where_.add_argument("--bot", metavar="URL", help="the bot (default: http://127.0.0.1:$PORT)")
+    where_.add_argument(
+        "--standin", metavar="URL", help="the stand-in (default: from SLACK_API_URL)"
+    )
+    slack = sub.add_parser(
+        "slack", help="play Slack by hand against a running bot and stand-in (see README.md)"
+    )
+    acts = slack.add_subparsers(dest="slack_command", required=True)
+    typed = acts.add_parser("command", parents=[where_], help='type a command: "/task list"')
+    typed.add_argument("text", help='the command as typed, e.g. "/task add Q3 filing @dana"')
+    typed.add_argument("--user", required=True, help="who types it, e.g. UDANA")
+    typed.add_argument("--channel", default="C0GENERAL", help="where it is typed")
+    listed = acts.add_parser("messages", parents=[where_], help="what the stand-in holds")
+    only = listed.add_mutually_exclusive_group()
+    only.add_argument("--user", help="only this person's DM")
+    only.add_argument("--channel", help="only this channel")
+    clicked = acts.add_parser("click", parents=[where_], help="click a button on a message")
+    clicked.add_argument("message", help="its number in `slack messages`, or latest (in your DM)")
+    clicked.add_argument("button", help="its number under the message, or its label, e.g. Done")
+    clicked.add_argument("--value", help="for a menu or a date picker: what to pick")
+    clicked.add_argument("--user", required=True, help="who clicks, e.g. UDANA")
     return parser
+
+
+def run_slack(args, settings) -> int:  # type: ignore[no-untyped-def]
+    """`python -m bot slack …`, printing what Slack would have shown."""
+    import aiohttp
+
+    from bot import slackcli
+
+    bot_url = (args.bot or f"http://127.0.0.1:{settings.port}").rstrip("/")
+    standin_url = (args.standin or settings.slack_api_url.removesuffix("api/")).rstrip("/")
+
+    async def go() -> str:
+        async with aiohttp.ClientSession() as http:
+            remote = slackcli.Remote(bot_url, standin_url, settings.signing_secret or "", http)
+            names = await remote.names()
+            if args.slack_command == "messages":
+                found = await remote.messages(user=args.user, channel=args.channel)
+                return slackcli.show_messages(found, names)
+            if args.slack_command == "command":
+                replies = await slackcli.command(remote, args.text, args.user, channel=args.channel)
+            else:
+                replies = await slackcli.click(
+                    remote, args.message, args.button, args.user, value=args.value
+                )
+            return slackcli.show_reply(replies, names)
+
+    try:
+        print(asyncio.run(go()))
+    except slackcli.ByHandError as exc:
+        print(f"vigil: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "standin":
         from bot.standin import serve_forever
 
-        users = [dict(zip(("id", "tz"), u.split(":", 1), strict=False)) for u in args.user]
+        users = [dict(zip(("id", "tz", "name"), u.split(":", 2), strict=False)) for u in args.user]
         channels = [{"id": c} for c in args.channel]
         try:
             asyncio.run(serve_forever("127.0.0.1", args.port, users, channels))
@@ -94,37 +181,39 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = Settings.from_env()
+        if args.command == "slack":
+            if args.slack_command != "messages":
+                settings.require("SLACK_SIGNING_SECRET")
+            return run_slack(args, settings)
         if args.command == "sweep":
             settings.require("SLACK_BOT_TOKEN")
-    except ConfigError as exc:
-        print(f"vigil: {exc}", file=sys.stderr)
-        return 2
-    if args.command == "sweep":
-        from bot.app_factory import sweep_once
-
-        now = args.now or datetime.now(UTC)
-        if now.tzinfo is None:
-            from zoneinfo import ZoneInfo
-
-            now = now.replace(tzinfo=ZoneInfo(settings.team_timezone))
-        report = asyncio.run(sweep_once(settings, now.astimezone(UTC), dry_run=args.dry_run))
-        print(report.summary())
-        return 0 if not report.skipped else 1
-    try:
+            try:
+                now = parse_now(args.now, settings) if args.now else datetime.now(UTC)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            return _sweep(settings, now, args.dry_run)
         settings.require("SLACK_BOT_TOKEN")
         if not settings.app_token:
             settings.require("SLACK_SIGNING_SECRET")
+        logging.getLogger().setLevel(logging.INFO)
+        from bot.app import serve
+
+        try:
+            asyncio.run(serve(settings))
+        except KeyboardInterrupt:
+            pass
+        return 0
     except ConfigError as exc:
         print(f"vigil: {exc}", file=sys.stderr)
         return 2
-    logging.getLogger().setLevel(logging.INFO)
-    from bot.app import serve
 
-    try:
-        asyncio.run(serve(settings))
-    except KeyboardInterrupt:
-        pass
-    return 0
+
+def _sweep(settings, now: datetime, dry_run: bool) -> int:  # type: ignore[no-untyped-def]
+    from bot.app_factory import sweep_once
+
+    report = asyncio.run(sweep_once(settings, now, dry_run=dry_run))
+    print(report.summary())
+    return 0 if not report.skipped else 1
 
 
 if __name__ == "__main__":

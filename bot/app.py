@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,13 +14,17 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app_factory import build_monitor
+from bot import ids
+from bot.app_factory import build_monitor, database_problem
 from bot.commands import buttons, home, modals, slash
 from bot.commands.context import Context
 from bot.commands.home import republish
-from bot.config import Settings
+from bot.commands.payloads import refuse_malformed
+from bot.config import ConfigError, Settings
 from bot.db import transaction
+from bot.endpoint import events_handler
 from bot.models import State
 from bot.monitor.delivery import MANAGER_HEALTH
 from bot.monitor.gateway import make_client
@@ -58,15 +63,28 @@ def tune_for_latency() -> None:
     sys.setswitchinterval(0.001)
 
 
+class _TokenFromClient(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and then warns that the client's
+    token wins; Vigil hands it the client on purpose, so the warning is noise at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromClient())
+
+
 def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
     """The Bolt app with every listener registered; nothing happens at import time."""
-    http_mode = not ctx.settings.app_token
     app = AsyncApp(
         client=client,
         signing_secret=ctx.settings.signing_secret or "",
-        request_verification_enabled=http_mode,
+        # Over HTTP the endpoint checks signatures itself, on the raw bytes, before Bolt
+        # parses anything (bot/endpoint.py); Socket Mode needs none.
+        request_verification_enabled=False,
         process_before_response=False,
     )
+    app.use(refuse_malformed)
     for listeners in (slash, buttons, modals, home):
         listeners.register(app, ctx)
     return app
@@ -130,7 +148,9 @@ def health(ctx: Context) -> tuple[int, dict]:
 
 
 def build_web_app(app: AsyncApp, ctx: Context) -> web.Application:
-    web_app = app.web_app(path="/slack/events")
+    """`POST /slack/events` (signed requests only) and `GET /healthz`."""
+    web_app = web.Application()
+    web_app.router.add_post(ids.EVENTS_PATH, events_handler(app, ctx.settings.signing_secret or ""))
 
     async def healthz(_request: web.Request) -> web.Response:
         status, body = await asyncio.to_thread(health, ctx)
@@ -141,15 +161,31 @@ def build_web_app(app: AsyncApp, ctx: Context) -> web.Application:
 
 
 async def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:  # noqa: S104 (a server)
-    """`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT."""
+    """`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT.
+
+    The port is taken before the monitor starts, so that a bot that cannot listen stops at once
+    instead of sweeping (and sending DMs) with no way for Slack to reach it."""
     tune_for_latency()
     session = aiohttp.ClientSession()
     client = make_client(settings.bot_token or "", settings.slack_api_url, session=session)
-    ctx = build_context(settings, client)
-    start_decide_worker(ctx)
-    app = build_app(ctx, client)
-    scheduler = start_scheduler(ctx)
     try:
+        ctx = open_context(settings, client)
+    except BaseException:
+        await session.close()
+        raise
+    scheduler: AsyncIOScheduler | None = None
+    runner: web.AppRunner | None = None
+    try:
+        app = build_app(ctx, client)
+        if not settings.app_token:
+            runner = web.AppRunner(build_web_app(app, ctx))
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, host, settings.port).start()
+            except OSError as exc:
+                raise ConfigError(port_problem(settings.port, exc)) from None
+        start_decide_worker(ctx)
+        scheduler = start_scheduler(ctx)
         if settings.app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -157,16 +193,34 @@ async def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:  # noqa: 
             log.warning("Vigil is running in Socket Mode")
             await handler.start_async()
         else:
-            runner = web.AppRunner(build_web_app(app, ctx))
-            await runner.setup()
-            await web.TCPSite(runner, host, settings.port).start()
             log.warning(
-                "Vigil is listening on port %d (POST /slack/events, GET /healthz)", settings.port
+                "Vigil is listening on port %d (POST %s, GET /healthz)",
+                settings.port,
+                ids.EVENTS_PATH,
             )
             await asyncio.Event().wait()
     finally:
-        scheduler.shutdown(wait=False)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         if ctx.monitor.worker is not None:
             ctx.monitor.worker.close()
+        if runner is not None:
+            await runner.cleanup()
         await session.close()
         ctx.engine.dispose()
+
+
+def open_context(settings: Settings, client: AsyncWebClient) -> Context:
+    """The context, or a ConfigError naming DATABASE_URL when the database cannot be opened."""
+    try:
+        return build_context(settings, client)
+    except (SQLAlchemyError, OSError) as exc:
+        raise ConfigError(database_problem(exc)) from None
+
+
+def port_problem(port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"PORT {port} is already in use; stop what holds it or set PORT to a free port"
+    if exc.errno == errno.EACCES:
+        return f"PORT {port} needs privileges this process lacks; use a port above 1023"
+    return f"PORT {port}: cannot listen ({exc.strerror or exc})"

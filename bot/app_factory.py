@@ -6,9 +6,10 @@ from datetime import datetime
 
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.calendar import WorkCalendar
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.db import create_schema, make_engine
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
@@ -40,10 +41,19 @@ def build_monitor(
 async def sweep_once(settings: Settings, now: datetime, *, dry_run: bool = False) -> SweepReport:
     """`python -m bot sweep`: one sweep, safe beside a running bot (the sweep lease)."""
     async with aiohttp.ClientSession() as http:
-        monitor = build_monitor(
-            settings, make_client(settings.bot_token or "", settings.slack_api_url, session=http)
-        )
+        client = make_client(settings.bot_token or "", settings.slack_api_url, session=http)
+        try:
+            monitor = build_monitor(settings, client)
+        except (SQLAlchemyError, OSError) as exc:
+            raise ConfigError(database_problem(exc)) from None
         try:
             return await run_sweep(monitor, now, dry_run=dry_run)
         finally:
             monitor.engine.dispose()
+
+
+def database_problem(exc: Exception) -> str:
+    # The driver's own words, first line only: they say what is wrong (a missing folder, a
+    # refused connection) in one line, where a traceback would bury it.
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return f"DATABASE_URL: cannot open the database: {reason}"

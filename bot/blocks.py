@@ -42,15 +42,28 @@ def task_ref(task_id: int, title: str) -> str:
     return f"*#{task_id} {escape(title)}*"
 
 
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, ending with … when cut, and never cut inside an entity
+    (`&amp;`) or a mention or link (`<@U1>`): half of one shows as garbage."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    for opener, closer in (("&", ";"), ("<", ">")):
+        start = cut.rfind(opener)
+        if start != -1 and closer not in cut[start:]:
+            cut = cut[:start]
+    return cut + "…"
+
+
 def section(text: str, block_id: str | None = None) -> Block:
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
     if block_id:
         block["block_id"] = block_id
     return block
 
 
 def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, 3000)}]}
 
 
 def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:

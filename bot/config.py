@@ -11,11 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
 from bot.calendar import UnknownHolidays, parse_holiday_code
 from bot.monitor.policy import Policy, PolicyError
 
 DEFAULT_DB_PATH = Path("data") / "vigil.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DATABASE_EXAMPLE = "sqlite:///data/vigil.db or postgresql+psycopg://user:password@host/vigil"
+# The package to install for a driver SQLAlchemy could not import, by module name.
+DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary"}
 
 
 class ConfigError(Exception):
@@ -45,7 +51,7 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
-        def integer(name: str, default: int, minimum: int = 1) -> int:
+        def integer(name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
             raw = get(name)
             if raw is None:
                 return default
@@ -53,8 +59,9 @@ class Settings:
                 value = int(raw)
             except ValueError:
                 raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-            if value < minimum:
-                raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+            if value < minimum or (maximum is not None and value > maximum):
+                bounds = f"from {minimum} to {maximum}" if maximum else f"at least {minimum}"
+                raise ConfigError(f"{name} must be {bounds}, got {value}")
             return value
 
         timezone = get("TEAM_TIMEZONE") or "UTC"
@@ -93,8 +100,8 @@ class Settings:
             signing_secret=get("SLACK_SIGNING_SECRET"),
             app_token=app_token,
             slack_api_url=api_url,
-            database_url=get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}",
-            port=integer("PORT", 3000),
+            database_url=check_database_url(get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}"),
+            port=integer("PORT", 3000, maximum=65535),
             manager_channel=get("MANAGER_CHANNEL"),
             manager_user_ids=managers,
             team_timezone=timezone,
@@ -113,3 +120,28 @@ class Settings:
             }[name]
             if not attr:
                 raise ConfigError(f"{name} is not set (see .env.example)")
+
+
+def check_database_url(url: str) -> str:
+    """A URL SQLAlchemy can use, with its driver installed. The URL itself is never echoed:
+    it may hold a password."""
+    try:
+        dialect = make_url(url).get_dialect()
+    except ArgumentError:
+        raise ConfigError(
+            f"DATABASE_URL is not a database URL; use e.g. {DATABASE_EXAMPLE}"
+        ) from None
+    except NoSuchModuleError:
+        scheme = url.split(":", 1)[0]
+        raise ConfigError(
+            f"DATABASE_URL names a database Vigil cannot use ({scheme}); use e.g. {DATABASE_EXAMPLE}"
+        ) from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        module = (exc.name or "").split(".")[0] or dialect.driver
+        package = DRIVER_PACKAGES.get(module, module)
+        raise ConfigError(
+            f"DATABASE_URL needs the {module} driver, which is not installed: pip install '{package}'"
+        ) from None
+    return url

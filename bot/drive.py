@@ -105,9 +105,16 @@ class SlackWire:
             return resp
 
     async def command(
-        self, text: str, user: str = "UDANA", *, trigger: str | None = None, **kw
+        self,
+        text: str,
+        user: str = "UDANA",
+        *,
+        trigger: str | None = None,
+        reply: bool = True,
+        **kw,
     ) -> dict | None:
-        """A `/task` as Slack sends it; returns what the app answered through the response URL."""
+        """A `/task` as Slack sends it; returns what the app answered through the response URL
+        (`reply=False` for a command answered some other way, such as a modal)."""
         body = urlencode(
             {
                 "token": "legacy",
@@ -125,7 +132,7 @@ class SlackWire:
         before = len(self.standin.responses)
         resp = await self.post(body, "application/x-www-form-urlencoded", **kw)
         assert resp.status == 200, resp.status
-        return await self.next_response(before)
+        return await self.next_response(before) if reply else None
 
     async def interact(self, payload: dict, **kw) -> aiohttp.ClientResponse:
         body = urlencode({"payload": json.dumps(payload)})

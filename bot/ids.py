@@ -47,10 +47,14 @@ def parse_block_id(block_id: str) -> tuple[int, int | None] | None:
     return task_id, finding_id or None
 
 
+# Where Slack posts in HTTP mode (the manifest's three URLs end with it).
+EVENTS_PATH = "/slack/events"
+
 # Slash command, shortcut and modal callback ids (also in manifest.yml).
 COMMAND = "/task"
 SHORTCUT_FROM_MESSAGE = "vigil_task_from_message"
 VIEW_NEW_TASK = "vigil_new_task"
+VIEW_CREATED = "vigil_task_created"
 VIEW_PROGRESS = "vigil_progress"
 VIEW_BLOCKED = "vigil_blocked_reason"
 

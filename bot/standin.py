@@ -32,7 +32,8 @@ from aiohttp import web
 TEAM_ID = "T0STANDIN"
 BOT_USER = "UVIGILBOT"
 BOT_ID = "BVIGILBOT"
-MAX_BLOCKS = 50
+MAX_BLOCKS = 50  # in a message
+MAX_VIEW_BLOCKS = 100  # in a modal or App Home
 MAX_TEXT = 40_000
 JSON_PARAMS = ("blocks", "attachments", "view")
 
@@ -54,6 +55,7 @@ class Message:
     thread_ts: str | None = None
     user: str = BOT_USER
     edits: int = 0
+    number: int = 0  # the stand-in's own count of messages, for people to point at one
 
 
 @dataclass
@@ -87,12 +89,16 @@ class SlackStandIn:
         *,
         token: str = "xoxb-standin",
         app_token: str = "xapp-standin",
-        block_validator: Callable[[list[dict]], list[str]] | None = None,
+        # Checks blocks as Slack would: `validator(blocks, limit=n)` returns the errors, with
+        # `limit` the number of blocks allowed where they are going (a message or a view).
+        block_validator: Callable[..., list[str]] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.token = token
         self.app_token = app_token
         self.responses: list[dict] = []  # what was posted to response URLs
+        self._response_targets: dict[str, tuple[str, str]] = {}  # key -> (channel, ts)
+        self._numbers = itertools.count(1)
         self.acks: list[dict] = []  # Socket Mode envelopes the app acknowledged
         self._sockets: list[web.WebSocketResponse] = []
         self._envelopes = itertools.count(1)
@@ -175,6 +181,9 @@ class SlackStandIn:
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/_standin/calls", self._control_calls)
         app.router.add_get("/_standin/messages", self._control_messages)
+        app.router.add_get("/_standin/responses", self._control_responses)
+        app.router.add_post("/_standin/response_url", self._control_response_url)
+        app.router.add_get("/_standin/users", self._control_list_users)
         app.router.add_post("/_standin/fail", self._control_fail)
         app.router.add_post("/_standin/users", self._control_users)
         app.router.add_post("/_standin/channels", self._control_channels)
@@ -184,12 +193,41 @@ class SlackStandIn:
         await site.start()
         self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
-    def response_url(self, key: str = "r1") -> str:
-        """A response URL, as Slack puts in slash command and interaction payloads."""
+    def response_url(
+        self, key: str = "r1", *, channel: str | None = None, ts: str | None = None
+    ) -> str:
+        """A response URL, as Slack puts in slash command and interaction payloads. Given the
+        message a click came from, `replace_original` and `delete_original` apply to it."""
+        if channel and ts:
+            self._response_targets[key] = (channel, ts)
         return f"http://127.0.0.1:{self._port}/response/{key}"
 
+    def responses_to(self, key: str) -> list[dict]:
+        return [r for r in self.responses if r["key"] == key]
+
     async def _response_url(self, request: web.Request) -> web.Response:
-        self.responses.append({"key": request.match_info["key"], **(await request.json())})
+        key = request.match_info["key"]
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.Response(status=400, text="invalid_payload")
+        if not isinstance(body, dict):
+            return web.Response(status=400, text="invalid_payload")
+        blocks = body.get("blocks")
+        if blocks is not None and self.block_validator:
+            if not isinstance(blocks, list) or self.block_validator(blocks, limit=MAX_BLOCKS):
+                return web.Response(status=400, text="invalid_blocks")
+        self.responses.append({"key": key, **body})
+        channel_id, ts = self._response_targets.get(key, ("", ""))
+        channel = self._channels.get(channel_id)
+        message = channel.messages.get(ts) if channel else None
+        if channel and message:
+            if body.get("delete_original"):
+                del channel.messages[ts]
+            elif body.get("replace_original"):
+                message.text = str(body.get("text") or "")
+                message.blocks = body.get("blocks")
+                message.edits += 1
         return web.Response(text="ok")
 
     # -- Socket Mode ---------------------------------------------------------------------
@@ -384,7 +422,7 @@ class SlackStandIn:
                     "errors": [f"no more than {MAX_BLOCKS} items allowed"],
                 }
             if self.block_validator:
-                errors = self.block_validator(blocks)
+                errors = self.block_validator(blocks, limit=MAX_BLOCKS)
                 if errors:
                     return {"error": "invalid_blocks", "errors": errors}
         return None
@@ -406,7 +444,12 @@ class SlackStandIn:
             return problem
         thread_ts = p.get("thread_ts") or None
         message = Message(
-            channel.id, self._ts(), str(p.get("text") or ""), p.get("blocks"), thread_ts
+            channel.id,
+            self._ts(),
+            str(p.get("text") or ""),
+            p.get("blocks"),
+            thread_ts,
+            number=next(self._numbers),
         )
         channel.messages[message.ts] = message
         return {"channel": channel.id, "ts": message.ts, "message": self._message_json(message)}
@@ -464,11 +507,15 @@ class SlackStandIn:
         if not isinstance(view, dict) or "type" not in view:
             return {"error": "invalid_arguments"}
         blocks = view.get("blocks", [])
-        limit = 100
-        if not isinstance(blocks, list) or len(blocks) > limit:
-            return {"error": "invalid_blocks"}
+        if not isinstance(blocks, list):
+            return {"error": "invalid_blocks", "errors": ["blocks must be an array"]}
+        if len(blocks) > MAX_VIEW_BLOCKS:
+            return {
+                "error": "invalid_blocks",
+                "errors": [f"no more than {MAX_VIEW_BLOCKS} items allowed"],
+            }
         if self.block_validator:
-            errors = self.block_validator(blocks)
+            errors = self.block_validator(blocks, limit=MAX_VIEW_BLOCKS)
             if errors:
                 return {"error": "invalid_blocks", "errors": errors}
         view_id = p.get("view_id") or f"V{next(self._views):08d}"
@@ -495,9 +542,33 @@ class SlackStandIn:
         return web.json_response([asdict(c) for c in self.calls])
 
     async def _control_messages(self, request: web.Request) -> web.Response:
+        """Messages as they stand, in the order they were posted: one channel's (`channel`),
+        one person's DM (`user`), or every channel's."""
+        if "channel" in request.query:
+            found = self.messages(request.query["channel"])
+        elif "user" in request.query:
+            found = self.messages(self.dm_channel(request.query["user"]) or "")
+        else:
+            found = [m for c in self._channels.values() for m in c.messages.values()]
+        dm_users = {channel: user for user, channel in self._dms.items()}
         return web.json_response(
-            [asdict(m) for m in self.messages(request.query.get("channel", ""))]
+            [
+                asdict(m) | {"dm_with": dm_users.get(m.channel)}
+                for m in sorted(found, key=lambda m: m.number)
+            ]
         )
+
+    async def _control_responses(self, request: web.Request) -> web.Response:
+        return web.json_response(self.responses_to(request.query.get("key", "")))
+
+    async def _control_response_url(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        key = body.get("key") or f"r{next(self._counter)}"
+        url = self.response_url(key, channel=body.get("channel"), ts=body.get("ts"))
+        return web.json_response({"key": key, "url": url})
+
+    async def _control_list_users(self, request: web.Request) -> web.Response:
+        return web.json_response([asdict(u) for u in self._users.values()])
 
     async def _control_fail(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -530,7 +601,9 @@ async def serve_forever(host: str, port: int, users: list[dict], channels: list[
     """`python -m bot standin`: a stand-in on its own, until interrupted."""
     standin = SlackStandIn(token="xoxb-standin")
     for user in users:
-        standin.add_user(user["id"], name=user.get("name"), tz=user.get("tz") or "UTC")
+        # UDANA is "dana": what people type after @ in `python -m bot slack command`.
+        name = user.get("name") or user["id"].removeprefix("U").removeprefix("W").lower()
+        standin.add_user(user["id"], name=name, tz=user.get("tz") or "UTC")
     for channel in channels:
         standin.add_channel(channel["id"], name=channel.get("name"))
     await standin.start(host, port)

@@ -4,6 +4,7 @@ loopback port; everything it says goes through the stand-in, which records it.""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -63,7 +64,7 @@ def dm_click(w: SlackWire, message, action: dict, user: str = "UDANA", key: str 
         "api_app_id": "A0VIGIL",
         "team": {"id": "T0STANDIN"},
         "trigger_id": f"trigger-{key}",
-        "response_url": w.standin.response_url(key),
+        "response_url": w.standin.response_url(key, channel=message.channel, ts=message.ts),
         "container": {"type": "message", "channel_id": message.channel, "message_ts": message.ts},
         "channel": {"id": message.channel},
         "message": {"ts": message.ts, "text": message.text, "blocks": message.blocks},
@@ -129,6 +130,14 @@ async def test_the_life_of_a_task_from_add_to_resolution(wire, standin):
     everything_valid(standin)
 
 
+async def test_the_created_reply_names_the_owner_and_the_deadline_or_their_absence(wire):
+    reply = await wire.command("add Payroll", user="UDANA")
+    line = reply["blocks"][0]["text"]["text"]
+    assert line == "Created *#1 Payroll* · owner nobody · no deadline"
+    reply = await wire.command("add Board pack <@UDANA|dana> due 2026-01-30", user="UDANA")
+    assert reply["blocks"][0]["text"]["text"].endswith("· owner <@UDANA> · due Fri 30 Jan")
+
+
 async def test_only_owner_creator_or_manager_may_change_a_task(wire):
     await wire.command("add Payroll <@UDANA|dana> due friday", user="UMARCUS")
     before = rows(wire)
@@ -148,9 +157,9 @@ async def test_user_text_is_escaped_never_acted_on(wire):
     reply = await wire.command("add <!channel> &amp; &lt;@U1&gt; party due friday", user="UDANA")
     shown = reply["text"] + json.dumps(reply["blocks"])
     assert "<!channel>" not in shown and "<@U1>" not in shown
-    assert "&lt;!channel&gt; &amp; &lt;@U1&gt; party" in shown
+    assert "@channel &amp; &lt;@U1&gt; party" in shown
     with transaction(wire.ctx.engine) as s:
-        assert s.get(Task, 1).title == "<!channel> & <@U1> party"  # stored as typed
+        assert s.get(Task, 1).title == "@channel & <@U1> party"  # stored as typed
 
 
 @pytest.mark.parametrize(
@@ -196,7 +205,7 @@ async def test_a_retried_command_creates_one_task(wire):
 
 
 async def test_the_modal_is_validated_in_place_and_submitting_twice_creates_one_task(wire, standin):
-    await wire.command("new", user="UDANA")
+    await wire.command("new", user="UDANA", reply=False)
     await settle(lambda: standin.calls_to("views.open"))
     modal = standin.calls_to("views.open")[-1].params["view"]
     assert modal["callback_id"] == ids.VIEW_NEW_TASK and not view_errors(modal)
@@ -293,9 +302,65 @@ async def test_the_message_shortcut_opens_the_modal_prefilled_with_text_and_perm
     assert not view_errors(view)
 
 
+async def healthz(w: SlackWire) -> tuple[int, dict]:
+    async with w.http.get(f"{w.url}/healthz") as resp:
+        return resp.status, await resp.json()
+
+
+async def test_the_shortcut_fills_the_form_with_readable_text_and_the_mentioned_owner(
+    wire, standin
+):
+    standin.add_channel("C0GENERAL")
+    payload = {
+        "type": "message_action",
+        "callback_id": ids.SHORTCUT_FROM_MESSAGE,
+        "user": {"id": "UDANA"},
+        "team": {"id": "T0STANDIN"},
+        "channel": {"id": "C0GENERAL"},
+        "trigger_id": "trigger-shortcut",
+        "response_url": standin.response_url("shortcut"),
+        "message": {
+            "ts": "1767600000.000100",
+            "text": "Can <@ULEE> chase Acme &amp; Birch's &lt;Q3&gt; figures?\nThanks <!here>",
+        },
+    }
+    await wire.interact(payload)
+    await settle(lambda: standin.calls_to("views.open"))
+    view = standin.calls_to("views.open")[-1].params["view"]
+    title = next(b for b in view["blocks"] if b["block_id"] == ids.INPUT_TITLE)["element"]
+    assert title["initial_value"] == "Can @Lee chase Acme & Birch's <Q3> figures?"
+    description = next(b for b in view["blocks"] if b["block_id"] == ids.INPUT_DESCRIPTION)
+    assert description["element"]["initial_value"].endswith("figures?\nThanks @here")
+    owner = next(b for b in view["blocks"] if b["block_id"] == ids.INPUT_OWNER)["element"]
+    assert owner["initial_user"] == "ULEE"
+    assert not view_errors(view)
+
+
 async def test_healthz_reports_the_last_sweep(wire):
-    async with wire.http.get(f"{wire.url}/healthz") as resp:
-        assert resp.status == 503
+    assert (await healthz(wire))[0] == 503
     await wire.sweep(MONDAY)
-    async with wire.http.get(f"{wire.url}/healthz") as resp:
-        assert resp.status == 200 and (await resp.json())["last_sweep"] == MONDAY.isoformat()
+    status, body = await healthz(wire)
+    assert status == 200 and body["last_sweep"] == MONDAY.isoformat()
+    assert "managers_channel" not in body
+
+
+async def test_healthz_turns_503_after_three_intervals_without_a_sweep(wire):
+    interval = timedelta(seconds=wire.settings.sweep_interval_seconds)
+    await wire.sweep(MONDAY)
+    wire.clock.now = MONDAY + 3 * interval
+    assert (await healthz(wire))[0] == 200
+    wire.clock.now = MONDAY + 3 * interval + timedelta(seconds=1)
+    status, body = await healthz(wire)
+    assert status == 503 and body["last_sweep"] == MONDAY.isoformat()
+    assert "no sweep completed" in body["status"]
+    await wire.sweep(wire.clock.now)  # the next sweep brings it back
+    assert (await healthz(wire))[0] == 200
+
+
+async def test_healthz_reports_a_managers_channel_that_does_not_work(wire, standin):
+    standin.add_channel(MANAGERS, archived=True)
+    await wire.command("add Payroll <@UDANA|dana> due today 09:30", user="UMARCUS")
+    await wire.sweep(london("2026-01-12T10:00"))  # overdue: straight to the managers
+    status, body = await healthz(wire)
+    assert status == 200 and "is_archived" in body["managers_channel"]
+    assert standin.messages(MANAGERS) == []

@@ -1,3 +1,5 @@
+import importlib.util
+
 import pytest
 
 from bot.config import ConfigError, Settings
@@ -23,11 +25,25 @@ def test_defaults_need_nothing():
         ({"SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
         ({"SLACK_API_URL": "localhost:3001"}, "SLACK_API_URL"),
         ({"VIGIL_POLICY": "stall_days=soon"}, "VIGIL_POLICY"),
+        ({"PORT": "99999"}, "PORT must be from 1 to 65535"),
+        ({"PORT": "0"}, "PORT must be from 1 to 65535"),
+        ({"DATABASE_URL": "garbage"}, "DATABASE_URL is not a database URL"),
+        ({"DATABASE_URL": "mysql+nosuchdriver://u@h/db"}, "DATABASE_URL"),
     ],
 )
 def test_malformed_configuration_names_the_variable(env, named):
     with pytest.raises(ConfigError, match=named):
         Settings.from_env(env)
+
+
+def test_a_database_url_whose_driver_is_missing_says_what_to_install():
+    if importlib.util.find_spec("psycopg") is not None:
+        pytest.skip("psycopg is installed here")
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"DATABASE_URL": "postgresql://vigil:s3cret@db.example/vigil"})
+    message = str(caught.value)
+    assert "DATABASE_URL" in message and "pip install 'psycopg[binary]'" in message
+    assert "s3cret" not in message  # a password in the URL is never printed
 
 
 def test_holidays_of_a_region():

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
+from dataclasses import replace
+
+import pytest
 
 from bot import tasks as service
+from bot.__main__ import main
+from bot.app import serve
+from bot.config import ConfigError, Settings
 from bot.db import create_schema, make_engine, transaction
 from tests.conftest import MANAGERS, TOKEN, london
 
@@ -104,7 +111,81 @@ async def test_missing_or_malformed_configuration_is_one_line_naming_the_variabl
     )
     assert code == 2 and "SWEEP_INTERVAL_SECONDS" in err
     code, _, err = await run_cli("sweep", "--now", "next tuesday", env={"SLACK_BOT_TOKEN": TOKEN})
-    assert code == 2 and "--now takes an ISO-8601 time" in err
+    assert code == 2 and one_line(err).startswith("vigil: --now takes an ISO-8601 time")
+
+
+def one_line(err: str) -> str:
+    """What a misconfigured start prints: one line, no traceback."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (
+            ["sweep", "--now", "9999-12-31T23:59"],
+            {},
+            "vigil: --now must fall between 2000 and 2100",
+        ),
+        (
+            ["sweep", "--now", "1999-12-31T23:59"],
+            {},
+            "vigil: --now must fall between 2000 and 2100",
+        ),
+        (
+            ["sweep", "--now", "in 4 days"],
+            {},
+            "vigil: --now takes an ISO-8601 time or a day and time",
+        ),
+        (["sweep"], {"DATABASE_URL": "garbage"}, "vigil: DATABASE_URL is not a database URL"),
+        (
+            ["sweep"],
+            {"DATABASE_URL": "unopenable"},
+            "vigil: DATABASE_URL: cannot open the database",
+        ),
+        ([], {"PORT": "99999"}, "vigil: PORT must be from 1 to 65535, got 99999"),
+    ],
+)
+def test_out_of_range_or_unusable_settings_are_one_line(
+    args, env, says, tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "a-file").write_text("not a folder")
+    unopenable = f"sqlite:///{tmp_path / 'a-file' / 'v.db'}"  # a folder that is a file
+    base = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": "s3cret",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'v.db'}",
+    }
+    for name, value in (base | env).items():
+        monkeypatch.setenv(name, unopenable if value == "unopenable" else value)
+    assert main(args) == 2
+    assert one_line(capsys.readouterr().err).startswith(says)
+
+
+async def test_a_port_in_use_stops_the_bot_before_it_sweeps(standin, tmp_path):
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": "s3cret",
+            "SLACK_API_URL": standin.url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'vigil.db'}",
+            "MANAGER_CHANNEL": MANAGERS,
+        }
+    )
+    switch = sys.getswitchinterval()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError) as caught:
+            await serve(replace(settings, port=port), host="127.0.0.1")
+    sys.setswitchinterval(switch)
+    assert str(caught.value) == (
+        f"PORT {port} is already in use; stop what holds it or set PORT to a free port"
+    )
+    assert standin.calls == []  # no sweep, no DM: Slack could not have reached it
 
 
 def _free_port() -> int:

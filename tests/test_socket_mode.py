@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from sqlalchemy import func, select
 
 from bot.app import build_app, build_context
 from bot.config import Settings
+from bot.db import transaction
 from bot.drive import Clock, settle
+from bot.models import Task
 from bot.monitor.gateway import make_client
 from tests.conftest import MANAGERS, TOKEN, london
 
@@ -47,6 +50,25 @@ async def test_slash_command_over_socket_mode_is_acked_and_answered(standin, tmp
         await settle(lambda: standin.responses)
         assert envelope in [a["envelope_id"] for a in standin.acks]
         assert "Created #1 Q3 filing" in standin.responses[-1]["text"]
+
+        # What Slack never sends (a command with no user) is acked and goes no further.
+        answered = len(standin.responses)
+        refused = await standin.send_envelope(
+            "slash_commands",
+            {
+                "command": "/task",
+                "text": "add Nobody's task",
+                "channel_id": "C0GENERAL",
+                "team_id": "T0STANDIN",
+                "trigger_id": "socket-trigger-2",
+                "response_url": standin.response_url("socket-2"),
+            },
+        )
+        await settle(lambda: refused in [a["envelope_id"] for a in standin.acks])
+        assert refused in [a["envelope_id"] for a in standin.acks]
+        assert len(standin.responses) == answered
+        with transaction(ctx.engine) as session:
+            assert session.execute(select(func.count()).select_from(Task)).scalar_one() == 1
 
         def danas_home() -> list[str]:
             return [

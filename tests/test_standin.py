@@ -77,3 +77,60 @@ async def test_500_stores_nothing(client, standin):
     assert caught.value.response.status_code == 500
     assert standin.messages(MANAGERS) == []
     assert [c.status for c in standin.calls] == [500]
+
+
+def _sections(n: int) -> list[dict]:
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": f"line {i}"}} for i in range(n)]
+
+
+def _modal(n: int) -> dict:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Vigil"},
+        "blocks": _sections(n),
+    }
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c, n: c.views_publish(
+            user_id="UDANA", view={"type": "home", "blocks": _sections(n)}
+        ),
+        lambda c, n: c.views_open(trigger_id="t1", view=_modal(n)),
+        lambda c, n: c.views_update(view_id="V1", view=_modal(n)),
+    ],
+    ids=["views.publish", "views.open", "views.update"],
+)
+async def test_views_hold_100_blocks_where_messages_hold_50(client, call):
+    assert (await call(client, 51))["ok"] and (await call(client, 100))["ok"]
+    with pytest.raises(SlackApiError) as caught:
+        await call(client, 101)
+    assert caught.value.response["error"] == "invalid_blocks"
+    with pytest.raises(SlackApiError) as caught:
+        await client.chat_postMessage(channel=MANAGERS, text="x", blocks=_sections(51))
+    assert caught.value.response["error"] == "invalid_blocks"
+
+
+async def test_a_response_url_replaces_or_deletes_the_message_it_came_from(client, standin):
+    import aiohttp
+
+    kept = await client.chat_postMessage(channel=MANAGERS, text="keep me")
+    posted = await client.chat_postMessage(channel=MANAGERS, text="click me")
+    url = standin.response_url("k1", channel=MANAGERS, ts=posted["ts"])
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json={"replace_original": True, "text": "clicked"}) as resp:
+            assert resp.status == 200
+        assert [m.text for m in standin.messages(MANAGERS)] == ["keep me", "clicked"]
+        async with http.post(url, json={"text": "only you can see this"}) as resp:
+            assert resp.status == 200  # ephemeral: recorded, the message stays
+        async with http.post(url, json={"blocks": [{"type": "nonsense"}]}) as resp:
+            assert resp.status == 400
+        async with http.post(url, json={"delete_original": True}) as resp:
+            assert resp.status == 200
+    assert [m.ts for m in standin.messages(MANAGERS)] == [kept["ts"]]
+    assert [r.get("text") for r in standin.responses_to("k1")] == [
+        "clicked",
+        "only you can see this",
+        None,
+    ]

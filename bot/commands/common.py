@@ -10,10 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.blocks import escape
 from bot.commands.context import Context
 from bot.commands.grammar import UsageError
 from bot.commands.service import Refused
@@ -42,22 +44,28 @@ def error_text(exc: Exception) -> str:
     return f":warning: {exc}"
 
 
-async def check_user(ctx: Context, client: AsyncWebClient, user_id: str) -> None:
-    """A mentioned user must exist and still be in the workspace; raises TaskError if not."""
+async def check_user(
+    ctx: Context, client: AsyncWebClient, user_id: str, *, within: float = 10
+) -> None:
+    """A mentioned user must exist and still be in the workspace; raises TaskError if not.
+    When Slack has not answered `within` seconds, the change goes ahead."""
     cached = ctx.monitor.users.get(user_id)
     if cached is not None:
         if cached[1]:
             raise TaskError(f"<@{user_id}> has left the workspace; pick someone else.")
         return
     try:
-        resp = await client.users_info(user=user_id)
+        resp = await asyncio.wait_for(client.users_info(user=user_id), within)
     except SlackApiError as exc:
         if exc.response.get("error") == "user_not_found":
             raise TaskError(
-                f"There is no user {user_id} in this workspace; mention them with @."
+                f"There is no user {escape(user_id)} in this workspace; mention them with @."
             ) from None
         log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
         return  # Slack is struggling: do not refuse a change over it
+    except (TimeoutError, aiohttp.ClientError):
+        log.warning("users.info for %s did not answer in time", user_id)
+        return
     user = resp["user"]
     if user.get("deleted"):
         raise TaskError(f"<@{user_id}> has left the workspace; pick someone else.")
@@ -66,19 +74,111 @@ async def check_user(ctx: Context, client: AsyncWebClient, user_id: str) -> None
     ctx.monitor.users[user_id] = (user.get("tz"), False, ctx.clock())
 
 
-def responder(ctx: Context, body: dict) -> Callable[..., Any]:
+def responder(ctx: Context, body: dict, url: str | None = None) -> Callable[..., Any]:
     """Like Bolt's `respond`, through the app's shared HTTP session: a reply per click at 100
-    requests a second should not open a connection each time."""
-    url = body.get("response_url")
+    requests a second should not open a connection each time. It returns whether the reply
+    was delivered."""
+    url = url or body.get("response_url")
     session = getattr(ctx.client, "session", None)
 
-    async def respond(**payload: Any) -> None:
+    async def respond(**payload: Any) -> bool:
         if not url:
-            return
+            return False
         payload = {k: v for k, v in payload.items() if v is not None}
         try:
-            await AsyncWebhookClient(url, session=session, timeout=10).send_dict(payload)
+            resp = await AsyncWebhookClient(url, session=session, timeout=10).send_dict(payload)
         except Exception:
             log.exception("could not answer through the response URL")
+            return False
+        if resp.status_code != 200:
+            log.warning("the response URL answered %s: %s", resp.status_code, resp.body)
+            return False
+        return True
 
     return respond
+
+
+SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError)
+OOPS = ":warning: Something went wrong on our side. Check `/task list` before trying again."
+
+
+def slack_said(exc: BaseException) -> str:
+    """What Slack answered, in the words of its error code, for a sentence to the user."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+    return "no answer"
+
+
+def user_of(body: dict) -> str | None:
+    user = body.get("user")
+    found = user.get("id") if isinstance(user, dict) else body.get("user_id")
+    return found if isinstance(found, str) and found else None
+
+
+def channel_of(body: dict) -> str | None:
+    channel = body.get("channel")
+    container = body.get("container")
+    found = (
+        body.get("channel_id")
+        or (channel.get("id") if isinstance(channel, dict) else None)
+        or (container.get("channel_id") if isinstance(container, dict) else None)
+    )
+    return found if isinstance(found, str) and found else None
+
+
+async def tell(
+    ctx: Context, client: AsyncWebClient, body: dict, text: str, *, response_url: str | None = None
+) -> None:
+    """One sentence to the person who acted, wherever Slack lets Vigil reach them: an ephemeral
+    reply where they typed or clicked (the response URL), else an ephemeral message in that
+    channel, else a DM. Each failure is logged and the next way tried."""
+    url = response_url or body.get("response_url")
+    if url and await responder(ctx, body, url)(
+        text=text, response_type="ephemeral", replace_original=False
+    ):
+        return
+    user, channel = user_of(body), channel_of(body)
+    if user and channel and not channel.startswith("D"):
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user, text=text)
+            return
+        except SLACK_FAILURES:
+            log.warning("could not answer %s in %s; trying a DM", user, channel, exc_info=True)
+    if user:
+        try:
+            await client.chat_postMessage(channel=user, text=text)
+            return
+        except SLACK_FAILURES:
+            log.exception("could not tell %s: %s", user, text)
+
+
+def guarded(ctx: Context, handler: Callable[..., Any], what: str) -> Callable[..., Any]:
+    """The listener Bolt calls: `handler(ack, body, client)`, and when it fails unexpectedly,
+    the traceback in the log and one sentence to the user. Left to Bolt, an exception after
+    the ack makes it answer Slack 404 and the user sees nothing at all."""
+
+    async def listener(ack, body: dict, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
+        acked = False
+
+        async def ack_once(*args: Any, **kwargs: Any) -> None:
+            nonlocal acked
+            acked = True
+            await ack(*args, **kwargs)
+
+        try:
+            await handler(ack_once, body, client)
+        except Exception:
+            log.exception("%s failed", what)
+            view = body.get("view") if body.get("type") == "view_submission" else None
+            fields = list(((view or {}).get("state") or {}).get("values") or {})
+            if not acked and fields:  # a modal stays open and says so beside its first field
+                await ack(
+                    response_action="errors",
+                    errors={fields[0]: "Something went wrong on our side; try again in a minute."},
+                )
+                return
+            if not acked:
+                await ack()
+            await tell(ctx, client, body, OOPS)
+
+    return listener

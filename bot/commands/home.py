@@ -8,12 +8,11 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import day_label
 from bot.commands import replies, views
-from bot.commands.common import off_loop
+from bot.commands.common import SLACK_FAILURES, off_loop, slack_said
 from bot.commands.context import Context
 from bot.db import transaction
 
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 def home_view(ctx: Context, user: str) -> dict:
     now = ctx.clock()
     with transaction(ctx.engine) as session:
-        mine = replies.my_summaries(session, ctx, user, now)
+        mine = replies.my_summaries(session, ctx, user, now, size=views.HOME_TASKS)
         team = replies.team_findings(session, ctx, now) if ctx.is_manager(user) else None
     local = now.astimezone(ctx.cal.tz)
     return views.build_home(mine, team, f"as of {day_label(local.date())} {local:%H:%M}")
@@ -33,8 +32,8 @@ async def publish_home(ctx: Context, client: AsyncWebClient, user: str) -> None:
     view = await off_loop(home_view, ctx, user)
     try:
         await client.views_publish(user_id=user, view=view)
-    except SlackApiError as exc:
-        log.warning("views.publish for %s failed: %s", user, exc.response.get("error"))
+    except SLACK_FAILURES as exc:
+        log.warning("views.publish for %s failed: %s", user, slack_said(exc))
 
 
 async def republish(ctx: Context, client: AsyncWebClient, users: set[str]) -> None:
@@ -57,7 +56,8 @@ async def republish(ctx: Context, client: AsyncWebClient, users: set[str]) -> No
 
 def register(app: AsyncApp, ctx: Context) -> None:
     async def handle_app_home_opened(event: dict, client: AsyncWebClient) -> None:
-        if event.get("tab", "home") == "home":
-            await publish_home(ctx, client, event["user"])
+        user = event.get("user")
+        if event.get("tab", "home") == "home" and isinstance(user, str) and user:
+            await publish_home(ctx, client, user)
 
     app.event("app_home_opened")(handle_app_home_opened)

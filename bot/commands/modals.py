@@ -7,28 +7,45 @@ the task's idempotency key)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import date
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
-from bot.blocks import escape
 from bot.commands import service, views
-from bot.commands.common import USER_ERRORS, check_user, error_text, off_loop
+from bot.commands.common import (
+    SLACK_FAILURES,
+    USER_ERRORS,
+    channel_of,
+    check_user,
+    error_text,
+    guarded,
+    off_loop,
+    slack_said,
+    tell,
+)
 from bot.commands.context import Context
 from bot.commands.grammar import Command, Deadline
 from bot.commands.home import republish
-from bot.tasks import MAX_TITLE, TaskError
+from bot.commands.payloads import metadata
+from bot.slacktext import clean, mentioned_users, plain
+from bot.tasks import MAX_TEXT, MAX_TITLE, TaskError
 
 log = logging.getLogger(__name__)
+LOST = "This form lost track of its task; close it and use the button again."
+# Slack waits 3 s for the answer to a submission, and errors must be in that answer: a
+# users.info that takes longer than this does not hold up the task.
+OWNER_CHECK_SECONDS = 1.5
 
 
 def _value(state: dict, block: str) -> object:
-    element = state.get(block, {}).get(block, {})
+    element = (state.get(block) or {}).get(block) or {}
+    if not isinstance(element, dict):
+        return None
     for key in ("value", "selected_user", "selected_date"):
         if element.get(key) not in (None, ""):
             return element[key]
@@ -38,30 +55,42 @@ def _value(state: dict, block: str) -> object:
 def new_task_command(ctx: Context, state: dict) -> tuple[Command | None, dict[str, str]]:
     """The creation modal's values as a command, or the errors to show beside the fields."""
     errors: dict[str, str] = {}
-    title = " ".join(str(_value(state, ids.INPUT_TITLE) or "").split())
+    title = " ".join(clean(str(_value(state, ids.INPUT_TITLE) or "")).split())
     if not title:
         errors[ids.INPUT_TITLE] = "Give the task a title."
     elif len(title) > MAX_TITLE:
-        errors[ids.INPUT_TITLE] = f"Keep the title under {MAX_TITLE} characters."
+        errors[ids.INPUT_TITLE] = (
+            f"That title is {len(title)} characters; a title has at most {MAX_TITLE}."
+        )
     due = None
     raw_day = _value(state, ids.INPUT_DEADLINE)
     if raw_day:
-        day = date.fromisoformat(str(raw_day))
-        if day < ctx.cal.local_date(ctx.clock()):
-            errors[ids.INPUT_DEADLINE] = "That date is in the past; pick today or later."
+        try:
+            day = date.fromisoformat(str(raw_day))
+        except ValueError:
+            errors[ids.INPUT_DEADLINE] = "Pick a date from the calendar."
         else:
-            due = Deadline(ctx.cal.end_of_day(day), False, day)
+            if day < ctx.cal.local_date(ctx.clock()):
+                errors[ids.INPUT_DEADLINE] = "That date is in the past; pick today or later."
+            else:
+                due = Deadline(ctx.cal.end_of_day(day), False, day)
     parent = None
-    raw_parent = str(_value(state, ids.INPUT_PARENT) or "").strip().lstrip("#")
+    raw_parent = str(_value(state, ids.INPUT_PARENT) or "").strip().removeprefix("#")
     if raw_parent:
-        if not raw_parent.isdigit():
+        if not (raw_parent.isascii() and raw_parent.isdigit()) or int(raw_parent) == 0:
             errors[ids.INPUT_PARENT] = "A task number such as 12 or #12."
         else:
             parent = int(raw_parent)
+    description = clean(str(_value(state, ids.INPUT_DESCRIPTION) or "")).strip()
+    if len(description) > MAX_TEXT:
+        errors[ids.INPUT_DESCRIPTION] = (
+            f"That is {len(description)} characters; a description has at most {MAX_TEXT}."
+        )
+    owner = _value(state, ids.INPUT_OWNER)
+    if owner is not None and not (isinstance(owner, str) and owner.isalnum()):
+        errors[ids.INPUT_OWNER] = "Pick a person from the list."
     if errors:
         return None, errors
-    owner = _value(state, ids.INPUT_OWNER)
-    description = _value(state, ids.INPUT_DESCRIPTION)
     return (
         Command(
             "add",
@@ -69,131 +98,194 @@ def new_task_command(ctx: Context, state: dict) -> tuple[Command | None, dict[st
             owner=str(owner) if owner else None,
             due=due,
             parent_id=parent,
-            text=str(description) if description else None,
+            text=description or None,
         ),
         {},
     )
 
 
+def _field_for(cmd: Command, message: str) -> str:
+    """Which field a refusal from the task service belongs beside."""
+    if cmd.parent_id and f"#{cmd.parent_id}" in message:
+        return ids.INPUT_PARENT
+    if "description" in message.lower():
+        return ids.INPUT_DESCRIPTION
+    return ids.INPUT_TITLE
+
+
+def _task_of(meta: dict) -> int | None:
+    task = meta.get("task")
+    return task if type(task) is int and task > 0 else None
+
+
 def register(app: AsyncApp, ctx: Context) -> None:
-    async def handle_new_task_submission(
-        ack, body: dict, view: dict, client: AsyncWebClient
-    ) -> None:
+    async def handle_new_task_submission(ack, body: dict, client: AsyncWebClient) -> None:
+        # Slack shows errors beside the fields only in the answer to the submission, so all
+        # that can refuse the task happens before the ack, and quickly: the fields (pure),
+        # the owner (cached, or users.info within OWNER_CHECK_SECONDS) and the creation itself,
+        # one short transaction whose refusals (a closed parent, a cycle) are field errors too.
+        view, user = body["view"], body["user"]["id"]
         cmd, errors = new_task_command(ctx, view["state"]["values"])
-        user = body["user"]["id"]
         if cmd is not None and cmd.owner:
             try:
-                await check_user(ctx, client, cmd.owner)
+                await check_user(ctx, client, cmd.owner, within=OWNER_CHECK_SECONDS)
             except TaskError as exc:
                 errors = {ids.INPUT_OWNER: str(exc)[:150]}
-        if errors:
+        if cmd is None or errors:
             await ack(response_action="errors", errors=errors)
             return
-        meta = json.loads(view.get("private_metadata") or "{}")
-        link = meta.get("link")
+        link = metadata(view).get("link")
+        link = link if isinstance(link, str) and link.startswith("https://") else None
         try:
             reply = await off_loop(service.run, ctx, cmd, user, key=f"view:{view['id']}", link=link)
         except USER_ERRORS as exc:
-            field = (
-                ids.INPUT_PARENT
-                if cmd.parent_id and "#" + str(cmd.parent_id) in str(exc)
-                else ids.INPUT_TITLE
-            )
-            await ack(
-                response_action="errors",
-                errors={field: error_text(exc).removeprefix(":warning: ")[:150]},
-            )
+            message = error_text(exc).removeprefix(":warning: ")
+            await ack(response_action="errors", errors={_field_for(cmd, message): message[:150]})
             return
-        await ack()
-        channel = (await client.conversations_open(users=user))["channel"]["id"]
-        await client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks)
+        # The answer shows in the form itself: it stays open, saying what was created.
+        await ack(response_action="update", view=views.build_created_modal(reply.blocks))
         ctx.spawn(republish(ctx, client, reply.touched))
-
-    async def handle_message_shortcut(ack, shortcut: dict, client: AsyncWebClient) -> None:
-        await ack()
-        message = shortcut.get("message", {})
-        text = message.get("text", "") or ""
-        channel = (shortcut.get("channel") or {}).get("id")
-        link = None
         try:
-            link = (await client.chat_getPermalink(channel=channel, message_ts=message.get("ts")))[
-                "permalink"
-            ]
-        except SlackApiError as exc:
-            log.warning("chat.getPermalink failed: %s", exc.response.get("error"))
-        first_line = next((line for line in text.splitlines() if line.strip()), "")
+            channel = (await client.conversations_open(users=user))["channel"]["id"]
+            await client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks)
+        except SLACK_FAILURES as exc:
+            log.exception("could not DM %s the task they created", user)
+            note = (
+                f":warning: I could not send you a copy in a DM (Slack said `{slack_said(exc)}`); "
+                f"the task is saved, and `/task {reply.task_id}` shows it."
+            )
+            try:
+                await client.views_update(
+                    view_id=view["id"], view=views.build_created_modal(reply.blocks, note=note)
+                )
+            except SLACK_FAILURES:
+                log.exception("could not tell %s that the DM failed", user)
+
+    async def handle_message_shortcut(ack, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        message = body.get("message") or {}
+        text = str(message.get("text") or "")
+        people = mentioned_users(text)
+        link, names = await asyncio.gather(
+            _permalink(client, channel_of(body), message.get("ts")), _names(client, people)
+        )
+        readable = plain(text, names).strip()
+        first_line = next((line for line in readable.splitlines() if line.strip()), "")
         view = views.build_new_task_modal(
-            title=first_line[:MAX_TITLE],
-            description=text[:3000],
+            title=" ".join(first_line.split())[:MAX_TITLE],
+            description=readable[:MAX_TEXT],
             link=link,
+            owner=people[0] if people else None,
             metadata=json.dumps({"link": link}),
         )
-        await client.views_open(trigger_id=shortcut["trigger_id"], view=view)
+        try:
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+        except SLACK_FAILURES as exc:
+            log.exception("could not open the form for the message shortcut")
+            await tell(
+                ctx,
+                client,
+                body,
+                f":warning: The form did not open (Slack said `{slack_said(exc)}`). Try the "
+                "shortcut again, or type `/task add &lt;title&gt; due &lt;date&gt;`.",
+            )
 
-    async def handle_progress_submission(
-        ack, body: dict, view: dict, client: AsyncWebClient
-    ) -> None:
-        state = view["state"]["values"]
-        raw = str(_value(state, ids.INPUT_PROGRESS) or "")
-        if not raw.isdigit() or not 0 <= int(raw) <= 100:
+    async def handle_progress_submission(ack, body: dict, client: AsyncWebClient) -> None:
+        view = body["view"]
+        state, meta = view["state"]["values"], metadata(view)
+        raw = str(_value(state, ids.INPUT_PROGRESS) or "").strip()
+        if not (raw.isascii() and raw.isdigit()) or not 0 <= int(raw) <= 100:
             await ack(
                 response_action="errors",
                 errors={ids.INPUT_PROGRESS: "A whole number from 0 to 100."},
             )
             return
-        meta = json.loads(view.get("private_metadata") or "{}")
-        note = _value(state, ids.INPUT_NOTE)
-        cmd = Command(
-            "progress",
-            task_id=int(meta["task"]),
-            progress=int(raw),
-            text=str(note) if note else None,
-        )
-        await _submit(ack, body, client, meta, cmd)
+        task_id = _task_of(meta)
+        if task_id is None:
+            await ack(response_action="errors", errors={ids.INPUT_PROGRESS: LOST})
+            return
+        await ack()
+        note = clean(str(_value(state, ids.INPUT_NOTE) or "")).strip()
+        cmd = Command("progress", task_id=task_id, progress=int(raw), text=note or None)
+        await _submit(body, client, meta, cmd)
 
-    async def handle_blocked_submission(
-        ack, body: dict, view: dict, client: AsyncWebClient
-    ) -> None:
-        reason = " ".join(str(_value(view["state"]["values"], ids.INPUT_REASON) or "").split())
+    async def handle_blocked_submission(ack, body: dict, client: AsyncWebClient) -> None:
+        view = body["view"]
+        meta = metadata(view)
+        reason = " ".join(
+            clean(str(_value(view["state"]["values"], ids.INPUT_REASON) or "")).split()
+        )
         if not reason:
             await ack(
                 response_action="errors", errors={ids.INPUT_REASON: "Say what is in the way."}
             )
             return
-        meta = json.loads(view.get("private_metadata") or "{}")
-        await _submit(
-            ack, body, client, meta, Command("block", task_id=int(meta["task"]), text=reason)
-        )
+        task_id = _task_of(meta)
+        if task_id is None:
+            await ack(response_action="errors", errors={ids.INPUT_REASON: LOST})
+            return
+        await ack()
+        await _submit(body, client, meta, Command("block", task_id=task_id, text=reason))
 
-    async def _submit(ack, body: dict, client: AsyncWebClient, meta: dict, cmd: Command) -> None:
+    async def _submit(body: dict, client: AsyncWebClient, meta: dict, cmd: Command) -> None:
+        """After the ack: carry it out, then say so where the button was."""
         user = body["user"]["id"]
+        url = meta.get("response_url") if isinstance(meta.get("response_url"), str) else None
         try:
             reply = await off_loop(service.run, ctx, cmd, user)
         except USER_ERRORS as exc:
-            first = next(iter(body["view"]["state"]["values"]), ids.INPUT_PROGRESS)
-            await ack(response_action="errors", errors={first: str(exc)[:150]})
+            await tell(ctx, client, body, error_text(exc), response_url=url)
             return
-        await ack()
         # The message the button was on: its buttons give way to who did what.
         if meta.get("channel") and meta.get("ts") and not meta.get("view"):
-            line = f":white_check_mark: <@{user}>: {escape(reply.text)}"
+            line = f":white_check_mark: <@{user}>: {reply.text}"  # reply.text is escaped
             try:
                 await client.chat_update(
-                    channel=meta["channel"],
-                    ts=meta["ts"],
+                    channel=str(meta["channel"]),
+                    ts=str(meta["ts"]),
                     text=reply.text,
-                    blocks=reply.blocks
+                    blocks=(reply.blocks or [])
                     + [{"type": "context", "elements": [{"type": "mrkdwn", "text": line}]}],
                 )
-            except SlackApiError as exc:
-                log.warning(
-                    "could not update the message the button was on: %s", exc.response.get("error")
-                )
+            except SLACK_FAILURES:
+                log.warning("could not update the message the button was on", exc_info=True)
+                await tell(ctx, client, body, f":white_check_mark: {reply.text}", response_url=url)
         ctx.spawn(republish(ctx, client, reply.touched | {user}))
         if ctx.nudge:
             ctx.nudge()
 
-    app.view(ids.VIEW_NEW_TASK)(handle_new_task_submission)
-    app.view(ids.VIEW_PROGRESS)(handle_progress_submission)
-    app.view(ids.VIEW_BLOCKED)(handle_blocked_submission)
-    app.shortcut(ids.SHORTCUT_FROM_MESSAGE)(handle_message_shortcut)
+    for callback_id, handler, what in (
+        (ids.VIEW_NEW_TASK, handle_new_task_submission, "the new task form"),
+        (ids.VIEW_PROGRESS, handle_progress_submission, "the progress form"),
+        (ids.VIEW_BLOCKED, handle_blocked_submission, "the blocked form"),
+    ):
+        app.view(callback_id)(guarded(ctx, handler, what))
+    app.shortcut(ids.SHORTCUT_FROM_MESSAGE)(
+        guarded(ctx, handle_message_shortcut, "the message shortcut")
+    )
+
+
+async def _permalink(client: AsyncWebClient, channel: str | None, ts: object) -> str | None:
+    if not channel or not isinstance(ts, str):
+        return None
+    try:
+        return (await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
+    except SLACK_FAILURES as exc:
+        log.warning("chat.getPermalink failed: %s", slack_said(exc))
+        return None
+
+
+async def _names(client: AsyncWebClient, people: list[str]) -> dict[str, str]:
+    """Display names for the people a message mentions, so the form reads `@dana` rather than
+    a user id; whoever Slack cannot name in a second keeps their id."""
+
+    async def name(user_id: str) -> str | None:
+        try:
+            user = (await asyncio.wait_for(client.users_info(user=user_id), 1.0))["user"]
+        except SLACK_FAILURES:
+            return None
+        profile = user.get("profile") or {}
+        return profile.get("display_name") or profile.get("real_name") or user.get("name")
+
+    found = await asyncio.gather(*(name(u) for u in people[:10]))
+    return {u: n for u, n in zip(people, found, strict=False) if n}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
 from bot.blocks import day_label, escape, mention, task_ref
@@ -92,29 +92,59 @@ def open_findings(session: Session, task_ids: list[int]) -> dict[int, list[str]]
     return found
 
 
+def _severity(rule_column):  # type: ignore[no-untyped-def]
+    return case(views.SEVERITY, value=rule_column, else_=0)
+
+
 def my_summaries(
-    session: Session, ctx: Context, user: str, now: datetime
-) -> list[views.TaskSummary]:
+    session: Session, ctx: Context, user: str, now: datetime, *, size: int, number: int = 1
+) -> views.Page:
+    """One page of the user's open tasks, riskiest first across all of them: the most severe
+    open finding, then the nearest deadline, then the oldest. Ordered and cut in SQL, so that
+    the riskiest task is on the first page however many there are."""
+    mine = and_(Task.owner_id == user, Task.status.in_(LIVE_STATUSES))
+    total = session.execute(select(func.count()).select_from(Task).where(mine)).scalar_one()
+    worst = (
+        select(Finding.task_id, func.max(_severity(Finding.rule)).label("worst"))
+        .join(Task, Task.id == Finding.task_id)
+        .where(mine, Finding.status == "open")
+        .group_by(Finding.task_id)
+        .subquery()
+    )
     tasks = list(
         session.execute(
             select(Task)
-            .where(Task.owner_id == user, Task.status.in_(LIVE_STATUSES))
-            .order_by(Task.id)
-            .limit(200)
+            .outerjoin(worst, worst.c.task_id == Task.id)
+            .where(mine)
+            .order_by(
+                func.coalesce(worst.c.worst, 0).desc(),
+                Task.due_at.is_(None),
+                Task.due_at,
+                Task.id,
+            )
+            .offset((number - 1) * size)
+            .limit(size)
         ).scalars()
     )
     ids_ = [t.id for t in tasks]
     found, points = open_findings(session, ids_), progress_points_of(session, ids_)
-    return [summarize(session, ctx, t, now, found.get(t.id, []), points[t.id]) for t in tasks]
+    items = [summarize(session, ctx, t, now, found.get(t.id, []), points[t.id]) for t in tasks]
+    return views.Page(items, total, number, size)
 
 
-def team_findings(session: Session, ctx: Context, now: datetime) -> list[views.TeamFinding]:
+def team_findings(session: Session, ctx: Context, now: datetime, *, number: int = 1) -> views.Page:
+    """One page of the open findings across the team, most severe first."""
+    size = views.TEAM_PAGE
+    total = session.execute(
+        select(func.count()).select_from(Finding).where(Finding.status == "open")
+    ).scalar_one()
     rows = session.execute(
         select(Finding, Task.title, Task.owner_id)
         .join(Task, Task.id == Finding.task_id)
         .where(Finding.status == "open")
-        .order_by(Finding.opened_at)
-        .limit(200)
+        .order_by(_severity(Finding.rule).desc(), Finding.task_id, Finding.id)
+        .offset((number - 1) * size)
+        .limit(size)
     ).all()
     out = []
     for f, title, owner in rows:
@@ -131,7 +161,7 @@ def team_findings(session: Session, ctx: Context, now: datetime) -> list[views.T
                 escalated=f.escalated_at is not None,
             )
         )
-    return sorted(out, key=lambda t: (-views.SEVERITY.get(t.rule, 0), t.task_id))
+    return views.Page(out, total, number, size)
 
 
 def build_task_card(session: Session, ctx: Context, task: Task, now: datetime):
@@ -150,12 +180,14 @@ def build_task_card(session: Session, ctx: Context, task: Task, now: datetime):
     return Reply(text, blocks, task_id=task.id)
 
 
-def build_my_list(session: Session, ctx: Context, user: str, now: datetime):
-    return views.build_list(my_summaries(session, ctx, user, now))
+def build_my_list(session: Session, ctx: Context, user: str, now: datetime, page: int = 1):
+    return views.build_list(
+        my_summaries(session, ctx, user, now, size=views.LIST_PAGE, number=page)
+    )
 
 
-def build_team(session: Session, ctx: Context, now: datetime):
-    return views.build_team(team_findings(session, ctx, now))
+def build_team(session: Session, ctx: Context, now: datetime, page: int = 1):
+    return views.build_team(team_findings(session, ctx, now, number=page))
 
 
 def build_help():
@@ -167,7 +199,8 @@ def created(session: Session, ctx: Context, task: Task, early: list[str], *, aga
 
     head = "Already created" if again else "Created"
     text = f"{head} #{task.id} {escape(task.title)}"
-    line = f"{head} {task_ref(task.id, task.title)} · owner {mention(task.owner_id)} · due {due_label(ctx, task)}"
+    due = f"due {due_label(ctx, task)}" if task.due_at else "no deadline"
+    line = f"{head} {task_ref(task.id, task.title)} · owner {mention(task.owner_id)} · {due}"
     if task.parent_id:
         line += f" · subtask of #{task.parent_id}"
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": line}}]
@@ -176,8 +209,8 @@ def created(session: Session, ctx: Context, task: Task, early: list[str], *, aga
         fix = {
             "missing_owner": f"`/task assign {task.id} @someone`",
             "missing_deadline": f"`/task due {task.id} friday`",
-            "deadline_conflict": f"`/task due {task.id} <a date on or before the parent's>`",
-            "overdue": f"`/task due {task.id} <a later date>`",
+            "deadline_conflict": f"`/task due {task.id} &lt;a date on or before the parent's&gt;`",
+            "overdue": f"`/task due {task.id} &lt;a later date&gt;`",
         }
         fixes = " · ".join(fix[r] for r in early if r in fix)
         text += f". Vigil already sees: {seen}."

@@ -74,11 +74,11 @@ def run(
                 session, ctx, taskops.get_task(session, cmd.task_id), now
             )
         if cmd.verb == "list":
-            return Reply(*replies.build_my_list(session, ctx, user, now))
+            return Reply(*replies.build_my_list(session, ctx, user, now, cmd.page))
         if cmd.verb == "team":
             if not ctx.is_manager(user):
                 raise Refused("`/task team` is for managers; `/task list` shows your own tasks.")
-            return Reply(*replies.build_team(session, ctx, now))
+            return Reply(*replies.build_team(session, ctx, now, cmd.page))
         if cmd.verb == "help":
             return Reply(*replies.build_help())
         return _change(session, ctx, cmd, user, now)

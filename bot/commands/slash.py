@@ -9,7 +9,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids
 from bot.commands import service, views
-from bot.commands.common import USER_ERRORS, check_user, error_text, off_loop, responder
+from bot.commands.common import (
+    SLACK_FAILURES,
+    USER_ERRORS,
+    check_user,
+    error_text,
+    guarded,
+    off_loop,
+    responder,
+    slack_said,
+    tell,
+)
 from bot.commands.context import Context
 from bot.commands.grammar import parse_command
 from bot.commands.home import republish
@@ -18,25 +28,19 @@ log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, ctx: Context) -> None:
-    async def handle_task_command(ack, body: dict, client: AsyncWebClient, respond) -> None:
+    async def handle_task_command(ack, body: dict, client: AsyncWebClient) -> None:
         await ack()
         respond = responder(ctx, body)
-        user, text = body.get("user_id", ""), body.get("text", "") or ""
+        user, text = body["user_id"], body.get("text") or ""
         try:
             cmd = parse_command(text, now=ctx.clock(), cal=ctx.cal)
             if cmd.verb == "new":
-                await client.views_open(
-                    trigger_id=body["trigger_id"], view=views.build_new_task_modal(metadata="")
-                )
+                await _open_new_task_form(ctx, client, body)
                 return
             if cmd.owner:
                 await check_user(ctx, client, cmd.owner)
             # A retried request carries the same trigger id: it must not create a second task.
-            key = (
-                f"command:{body['trigger_id']}"
-                if cmd.verb == "add" and body.get("trigger_id")
-                else None
-            )
+            key = f"command:{body['trigger_id']}" if cmd.verb == "add" else None
             reply = await off_loop(service.run, ctx, cmd, user, key=key)
         except USER_ERRORS as exc:
             await respond(text=error_text(exc), response_type="ephemeral", replace_original=False)
@@ -58,4 +62,20 @@ def register(app: AsyncApp, ctx: Context) -> None:
         if ctx.nudge and reply.touched:
             ctx.nudge()
 
-    app.command(ids.COMMAND)(handle_task_command)
+    app.command(ids.COMMAND)(guarded(ctx, handle_task_command, "/task"))
+
+
+async def _open_new_task_form(ctx: Context, client: AsyncWebClient, body: dict) -> None:
+    try:
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=views.build_new_task_modal(metadata="")
+        )
+    except SLACK_FAILURES as exc:
+        log.exception("could not open the new task form")
+        await tell(
+            ctx,
+            client,
+            body,
+            f":warning: The form did not open (Slack said `{slack_said(exc)}`). Try `/task new` "
+            "again, or type `/task add &lt;title&gt; @owner due &lt;date&gt;`.",
+        )

@@ -13,6 +13,7 @@ from bot.blocks import (
     actions,
     bars,
     button,
+    clip,
     context,
     day_label,
     escape,
@@ -25,6 +26,7 @@ from bot.blocks import (
 from bot.monitor.forecast import Forecast
 from bot.monitor.messages import RULE_TITLES
 
+# How much a finding weighs when ordering tasks by risk ("what should I work on now").
 SEVERITY = {
     "overdue": 100,
     "blocked": 90,
@@ -34,7 +36,30 @@ SEVERITY = {
     "missing_owner": 40,
     "missing_deadline": 40,
 }
-MAX_HOME_TASKS = 20  # each task is up to 3 blocks; a Home view holds 100
+MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100  # Slack's limits
+SECTION_TEXT = 3000  # characters in a section's text
+LIST_PAGE = 15  # 15 tasks × 3 blocks, a heading and a footer: under a message's 50 blocks
+HOME_TASKS = 20  # 60 blocks at most, leaving room in the Home view's 100 for the team
+TEAM_PAGE = 50  # findings; one line each, packed into sections
+
+
+@dataclass(frozen=True)
+class Page:
+    """Some of a longer, ordered list: the items shown, how many there are in all, and which
+    page (1-based) of `size` these are."""
+
+    items: list
+    total: int
+    number: int = 1
+    size: int = LIST_PAGE
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    @property
+    def last(self) -> int:
+        return max(1, -(-self.total // self.size))
 
 
 @dataclass(frozen=True)
@@ -53,11 +78,6 @@ class TaskSummary:
     parent_id: int | None = None
     description: str | None = None
     link: str | None = None
-
-    @property
-    def risk(self) -> tuple:
-        worst = max((SEVERITY.get(f, 0) for f in self.findings), default=0)
-        return (-worst, self.due_day or date.max, self.id)
 
 
 @dataclass(frozen=True)
@@ -164,64 +184,129 @@ def _event(h: HistoryLine) -> str:
     return h.kind
 
 
-def build_list(summaries: list[TaskSummary]) -> tuple[str, list[Block]]:
-    if not summaries:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def build_list(page: Page) -> tuple[str, list[Block]]:
+    """One page of the user's open tasks, riskiest first, with where the rest are."""
+    if page.total == 0:
         return "You have no open tasks.", [
             section("You have no open tasks. `/task add …` makes one.")
         ]
-    ordered = sorted(summaries, key=lambda s: s.risk)
-    text = f"Your {len(ordered)} open task{'s' if len(ordered) != 1 else ''}, riskiest first"
+    if not page.items:
+        text = (
+            f"You have {_plural(page.total, 'open task')}: pages 1 to {page.last}, "
+            f"{LIST_PAGE} to a page."
+        )
+        return text, [section(f"{text} `/task list {page.last}` is the last.")]
+    text = f"Your {_plural(page.total, 'open task')}, riskiest first"
+    if page.last > 1:
+        text += f" · page {page.number} of {page.last}"
     blocks: list[Block] = [section(f"*{text}*")]
-    for s in ordered[:15]:  # 15 × 3 + 1 stays under a message's 50 blocks
+    for s in page.items:
         blocks += task_blocks(s, f"list{s.id}")
-    if len(ordered) > 15:
-        blocks.append(context(f"…and {len(ordered) - 15} more; App Home shows them all."))
+    if page.last > 1:
+        first, through = page.offset + 1, page.offset + len(page.items)
+        more = (
+            f"Next: `/task list {page.number + 1}`."
+            if page.number < page.last
+            else "That is the last page; `/task list` starts again."
+        )
+        blocks.append(context(f"Tasks {first}–{through} of {page.total}. {more}"))
     return text, blocks
 
 
-def build_team(findings: list[TeamFinding]) -> tuple[str, list[Block]]:
-    if not findings:
+def _team_line(f: TeamFinding) -> str:
+    return (
+        f"{'🚨' if f.escalated else '•'} {task_ref(f.task_id, f.title)}: "
+        f"{RULE_TITLES.get(f.rule, f.rule)}, owner {mention(f.owner_id)}, open {f.opened}"
+    )
+
+
+def pack(lines: list[str], limit: int = SECTION_TEXT) -> list[str]:
+    """Lines joined into as few texts of at most `limit` characters as they fit, never
+    splitting a line (so never an entity such as `&amp;`); a line longer than `limit` alone is
+    clipped at a safe place."""
+    texts: list[str] = []
+    current = ""
+    for line in lines:
+        line = clip(line, limit)
+        if current and len(current) + 1 + len(line) > limit:
+            texts.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        texts.append(current)
+    return texts
+
+
+def team_blocks(page: Page, max_blocks: int) -> tuple[str, list[Block]]:
+    """A page of the team's open findings, most severe first, in at most `max_blocks` blocks,
+    and a last line saying how many more there are and how to see them."""
+    if page.total == 0:
         return "No open findings across the team.", [
             section("No open findings across the team: all on track.")
         ]
-    text = f"{len(findings)} open finding{'s' if len(findings) != 1 else ''} across the team"
-    lines = [
-        f"{'🚨' if f.escalated else '•'} {task_ref(f.task_id, f.title)}: {RULE_TITLES.get(f.rule, f.rule)}, "
-        f"owner {mention(f.owner_id)}, open {f.opened}"
-        for f in findings[:40]
-    ]
-    blocks = [section(f"*{text}*")]
-    for i in range(0, len(lines), 10):  # a section's text holds 3,000 characters
-        blocks.append(section("\n".join(lines[i : i + 10])))
+    text = f"{_plural(page.total, 'open finding')} across the team"
+    if page.last > 1:
+        text += f" · page {page.number} of {page.last}"
+    blocks: list[Block] = [section(f"*{text}*")]
+    if not page.items:
+        blocks.append(context(f"`/task team {page.last}` is the last page."))
+        return text, blocks
+    shown = 0
+    room = max_blocks - 2  # the heading above, the line saying what is left below
+    for chunk in pack([_team_line(f) for f in page.items])[:room]:
+        blocks.append(section(chunk))
+        shown += chunk.count("\n") + 1
+    left = page.total - page.offset - shown
+    if left > 0:
+        where = (
+            f"`/task team {page.number + 1}`"
+            if shown == len(page.items)
+            else f"`/task team{'' if page.number == 1 else f' {page.number}'}` lists them"
+        )
+        blocks.append(context(f"…and {left} more: {where}."))
     return text, blocks
 
 
+def build_team(page: Page) -> tuple[str, list[Block]]:
+    return team_blocks(page, MESSAGE_BLOCKS)
+
+
 def build_help(usage: str) -> tuple[str, list[Block]]:
-    return "How to use /task", [section(usage)]
+    """`usage` is plain text with `<placeholders>`: escaped here, once, so Slack shows them."""
+    return "How to use /task", [section(escape(usage))]
 
 
-def build_home(
-    mine: list[TaskSummary], team: list[TeamFinding] | None, now_label: str
-) -> dict[str, Any]:
+def build_home(mine: Page, team: Page | None, now_label: str) -> dict[str, Any]:
+    """The user's riskiest open tasks and, for managers, the team's open findings below them;
+    each part says how many more there are and where they are."""
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "What to work on now"}},
         context(f"Your open tasks, riskiest first · {now_label}"),
     ]
-    ordered = sorted(mine, key=lambda s: s.risk)
-    if not ordered:
-        blocks.append(section("Nothing open. `/task add <title> due <date>` creates a task."))
-    for s in ordered[:MAX_HOME_TASKS]:
+    if not mine.items:
+        blocks.append(
+            section("Nothing open. `/task add &lt;title&gt; due &lt;date&gt;` creates a task.")
+        )
+    for s in mine.items:
         blocks += task_blocks(s, f"home{s.id}")
-    if len(ordered) > MAX_HOME_TASKS:
-        blocks.append(context(f"…and {len(ordered) - MAX_HOME_TASKS} more: `/task list`."))
+    if mine.total > len(mine.items):
+        blocks.append(
+            context(
+                f"Your {len(mine.items)} riskiest of {mine.total} open tasks. `/task list` shows "
+                f"them all, {LIST_PAGE} to a page (`/task list 2` for the next)."
+            )
+        )
     if team is not None:
         blocks.append({"type": "divider"})
         blocks.append(
             {"type": "header", "text": {"type": "plain_text", "text": "Team: open findings"}}
         )
-        _, team_blocks = build_team(team)
-        blocks += team_blocks[: 100 - len(blocks)]
-    return {"type": "home", "blocks": blocks[:100]}
+        blocks += team_blocks(team, VIEW_BLOCKS - len(blocks))[1]
+    return {"type": "home", "blocks": blocks}
 
 
 # -- modals ---------------------------------------------------------------------------------
@@ -269,16 +354,18 @@ def build_new_task_modal(
     title: str | None = None,
     description: str | None = None,
     link: str | None = None,
+    owner: str | None = None,
     metadata: str = "",
 ) -> dict[str, Any]:
+    owner_select: Block = {
+        "type": "users_select",
+        "placeholder": {"type": "plain_text", "text": "Who does it"},
+    }
+    if owner:
+        owner_select["initial_user"] = owner
     blocks = [
         _input(ids.INPUT_TITLE, "Title", _text_input(title)),
-        _input(
-            ids.INPUT_OWNER,
-            "Owner",
-            {"type": "users_select", "placeholder": {"type": "plain_text", "text": "Who does it"}},
-            optional=True,
-        ),
+        _input(ids.INPUT_OWNER, "Owner", owner_select, optional=True),
         _input(
             ids.INPUT_DEADLINE,
             "Deadline",
@@ -303,6 +390,22 @@ def build_new_task_modal(
     if link:
         blocks.append(context(f"From <{link}|this message>"))
     return _modal(ids.VIEW_NEW_TASK, "New task", "Create", blocks, metadata)
+
+
+def build_created_modal(
+    reply_blocks: list[Block] | None, note: str | None = None
+) -> dict[str, Any]:
+    """What the creation form turns into once the task exists: the reply, and a Close button."""
+    blocks = list(reply_blocks or [])[: 100 - 1]
+    if note:
+        blocks.append(context(note))
+    return {
+        "type": "modal",
+        "callback_id": ids.VIEW_CREATED,
+        "title": {"type": "plain_text", "text": "Task created"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks,
+    }
 
 
 def build_progress_modal(task_id: int, title: str, progress: int, metadata: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ looking clickable."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -78,6 +79,7 @@ async def test_snooze_holds_reminders(wire, standin):
 
 async def test_move_the_deadline_from_the_datepicker(wire, standin):
     dm, _ = await stalled_dm(wire)
+    reminder = copy.deepcopy(dm)  # the same buttons, on a later reminder
     answer = await click(
         wire,
         dm,
@@ -88,9 +90,10 @@ async def test_move_the_deadline_from_the_datepicker(wire, standin):
         },
     )
     assert "due Fri 6 Mar" in answer["text"]
+    assert not any(b["type"] == "actions" for b in dm.blocks)  # the DM lost its buttons
     answer = await click(
         wire,
-        dm,
+        reminder,
         {
             "action_id": ids.ACTION_MOVE_DEADLINE,
             "type": "datepicker",
@@ -102,6 +105,7 @@ async def test_move_the_deadline_from_the_datepicker(wire, standin):
 
 async def test_managers_reassign_and_ping_the_owner(wire, standin):
     _, managers = await stalled_dm(wire)
+    copies = [copy.deepcopy(managers) for _ in range(2)]  # as another manager still sees it
     answer = await click(
         wire,
         managers,
@@ -111,7 +115,7 @@ async def test_managers_reassign_and_ping_the_owner(wire, standin):
     assert "now owned by <@UTOM>" in answer["text"] and task(wire).owner_id == "UTOM"
     answer = await click(
         wire,
-        managers,
+        copies[0],
         {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"},
         user="UMARCUS",
     )
@@ -120,7 +124,7 @@ async def test_managers_reassign_and_ping_the_owner(wire, standin):
     # Pinging is for managers.
     answer = await click(
         wire,
-        managers,
+        copies[1],
         {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"},
         user="ULEE",
     )
@@ -257,3 +261,72 @@ async def test_app_home_buttons_refresh_the_home_view(wire, standin):
     await settle(lambda: any(bar in json.dumps(v, ensure_ascii=False) for v in danas_home()[seen:]))
     assert task(wire).progress == 30
     assert any(bar in json.dumps(v, ensure_ascii=False) for v in danas_home()[seen:])
+
+
+async def test_pinging_an_owner_who_left_tells_the_manager_what_to_do(wire, standin, caplog):
+    _, managers = await stalled_dm(wire)
+    standin.add_user("UDANA", name="Dana", tz="Europe/London", deleted=True)
+    answer = await click(
+        wire,
+        managers,
+        {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"},
+        user="UMARCUS",
+    )
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert "could not message <@UDANA>" in answer["text"] and "user_disabled" in answer["text"]
+    assert "Reassign #1" in answer["text"]
+    assert "Traceback" in caplog.text  # logged with its traceback, for whoever runs the bot
+    assert not any("asking about" in m.text for m in standin.messages(standin.dm_channel("UDANA")))
+
+
+@pytest.mark.parametrize(
+    ("action_id", "instead"),
+    [
+        (ids.ACTION_BLOCKED, "`/task block 1 &lt;reason&gt;`"),
+        (ids.ACTION_PROGRESS_OTHER, "`/task progress 1 &lt;0-100&gt;`"),
+    ],
+)
+async def test_a_form_that_slack_will_not_open_is_explained(wire, standin, action_id, instead):
+    dm, _ = await stalled_dm(wire)
+    standin.fail("views.open", error="expired_trigger_id")
+    answer = await click(wire, dm, {"action_id": action_id, "type": "button", "value": "x"})
+    assert answer["response_type"] == "ephemeral"
+    assert "did not open (Slack said `expired_trigger_id`)" in answer["text"]
+    assert instead in answer["text"]
+    assert task(wire).status == "open"
+
+
+async def test_a_task_made_in_the_form_is_confirmed_in_it_even_when_the_dm_fails(wire, standin):
+    from tests.commands.test_payloads import new_task_form, submit
+
+    standin.fail("chat.postMessage", error="fatal_error")
+    status, answer = await submit(wire, new_task_form(title="Board pack", owner="UDANA"))
+    assert status == 200 and answer["response_action"] == "update"
+    assert "Created" in json.dumps(answer["view"]) and task(wire).title == "Board pack"
+    await settle(lambda: standin.calls_to("views.update"))
+    updated = standin.calls_to("views.update")[-1]
+    assert updated.params["view_id"] == "V0NEW" and updated.response["ok"]
+    note = json.dumps(updated.params["view"])
+    assert "could not send you a copy in a DM" in note and "`/task 1` shows it" in note
+    everything_valid(standin)
+
+
+async def test_the_progress_form_closes_at_once_and_a_refusal_arrives_where_the_button_was(
+    wire, standin
+):
+    dm, _ = await stalled_dm(wire)
+    await wire.interact(
+        dm_click(wire, dm, {"action_id": ids.ACTION_PROGRESS_OTHER, "type": "button"}, key="o")
+    )
+    await settle(lambda: standin.calls_to("views.open"))
+    modal = standin.calls_to("views.open")[-1].params["view"]
+    await wire.command("done 1", user="UMARCUS")  # meanwhile, a manager closes it
+    from tests.commands.test_payloads import submit
+
+    before = len(standin.responses)
+    values = {ids.INPUT_PROGRESS: {ids.INPUT_PROGRESS: {"type": "number_input", "value": "70"}}}
+    status, answer = await submit(wire, {**modal, "id": "V0P", "state": {"values": values}})
+    assert status == 200 and answer is None  # acked before the database was touched
+    refusal = await wire.next_response(before)
+    assert refusal["key"] == "o" and "#1 is already done" in refusal["text"]
+    assert task(wire).progress == 100

@@ -1,0 +1,139 @@
+"""`/task list`, `/task team` and App Home with many tasks: the riskiest first across all of
+them, every part within Slack's limits, and each says truly how many more there are and how
+to see them."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+
+from bot import tasks as taskops
+from bot.db import transaction
+from bot.drive import SlackWire, settle
+from bot.models import Finding
+from tests.blockkit import block_errors, view_errors
+from tests.conftest import london
+
+MONDAY = london("2026-01-12T09:00")
+HOSTILE = "&<>" * 66  # 198 characters; 858 once escaped
+BROKEN_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
+
+
+@pytest.fixture
+async def wire(standin, tmp_path):
+    w = SlackWire(standin, f"sqlite:///{tmp_path / 'lists.db'}", MONDAY)
+    await w.start()
+    yield w
+    await w.stop()
+
+
+def make_tasks(w: SlackWire, n: int, **fields) -> None:
+    with transaction(w.ctx.engine) as s:
+        for i in range(1, n + 1):
+            taskops.create_task(
+                s,
+                title=fields.get("title", f"Task {i}"),
+                creator="UMARCUS",
+                now=MONDAY,
+                owner=fields.get("owner", "UDANA"),
+                due_at=fields.get("due", london("2026-03-31T00:00")),
+            )
+
+
+def texts(blocks: list[dict]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+async def home_of(w: SlackWire, user: str) -> dict:
+    calls = lambda: [c for c in w.standin.calls_to("views.publish") if c.params["user_id"] == user]  # noqa: E731
+    seen = len(calls())
+    await w.event({"type": "app_home_opened", "user": user, "tab": "home"})
+    await settle(lambda: len(calls()) > seen)
+    return calls()[-1].params["view"]
+
+
+async def test_the_riskiest_of_251_tasks_leads_the_list_and_home_and_the_rest_is_reachable(
+    wire, standin
+):
+    make_tasks(wire, 250)
+    with transaction(wire.ctx.engine) as s:  # #251, the newest, is the one due tomorrow
+        taskops.create_task(
+            s,
+            title="Payroll",
+            creator="UMARCUS",
+            owner="UDANA",
+            now=MONDAY,
+            due_at=london("2026-01-14T00:00"),
+        )
+    await wire.sweep(london("2026-01-14T10:00"))  # #251 is overdue now
+
+    first = await wire.command("list", user="UDANA")
+    assert first["text"] == "Your 251 open tasks, riskiest first · page 1 of 17"
+    assert re.findall(r"\*#(\d+) ", texts(first["blocks"]))[:2] == ["251", "1"]
+    assert "Tasks 1–15 of 251. Next: `/task list 2`." in texts(first["blocks"])
+    assert not block_errors(first["blocks"])
+
+    last = await wire.command("list 17", user="UDANA")
+    shown = re.findall(r"\*#(\d+) ", texts(last["blocks"]))
+    assert shown == [str(n) for n in range(240, 251)]  # the 11 least risky, in order
+    assert "Tasks 241–251 of 251. That is the last page" in texts(last["blocks"])
+    beyond = await wire.command("list 18", user="UDANA")
+    assert "`/task list 17` is the last" in texts(beyond["blocks"])
+
+    home = await home_of(wire, "UDANA")
+    assert not view_errors(home)
+    numbers = re.findall(r"\*#(\d+) ", texts(home["blocks"]))
+    assert numbers[0] == "251" and len(numbers) == 20
+    assert "Your 20 riskiest of 251 open tasks. `/task list` shows them all, 15 to a page" in (
+        texts(home["blocks"])
+    )
+
+
+def open_findings(w: SlackWire, tasks: int) -> None:
+    """Two open findings on each of `tasks` tasks, as a sweep would have opened them."""
+    with transaction(w.ctx.engine) as s:
+        for task_id in range(1, tasks + 1):
+            for rule in ("missing_owner", "missing_deadline"):
+                s.add(Finding(task_id=task_id, rule=rule, opened_at=MONDAY, facts={}))
+
+
+def lines_of(blocks: list[dict]) -> list[str]:
+    return [
+        line
+        for b in blocks
+        if b["type"] == "section"
+        for line in b["text"]["text"].split("\n")
+        if line.startswith("•")
+    ]
+
+
+async def test_250_findings_on_titles_full_of_ampersands_are_all_shown_whole(wire, standin):
+    make_tasks(wire, 125, title=HOSTILE, owner=None, due=None)
+    open_findings(wire, 125)
+    wire.clock.now = MONDAY + timedelta(hours=1)
+
+    seen: list[str] = []
+    for page in range(1, 6):
+        reply = await wire.command(f"team {page}", user="UMARCUS")
+        blocks = reply["blocks"]
+        assert not block_errors(blocks) and len(blocks) <= 50
+        for b in blocks:
+            assert len(b.get("text", {}).get("text", "")) <= 3000
+            assert not BROKEN_ENTITY.search(b.get("text", {}).get("text", ""))
+        lines = lines_of(blocks)
+        assert lines and all("&amp;&lt;&gt;" * 66 + "*: no" in line for line in lines)
+        seen += lines
+        if page < 5:
+            assert f"…and {250 - len(seen)} more: `/task team {page + 1}`." in texts(blocks)
+        else:
+            assert "more:" not in texts(blocks)
+    assert len(seen) == len(set(seen)) == 250  # every finding, once, across the pages
+
+    home = await home_of(wire, "UMARCUS")
+    assert not view_errors(home) and len(home["blocks"]) <= 100
+    shown = lines_of(home["blocks"])
+    assert len(shown) == 50 and not BROKEN_ENTITY.search(texts(home["blocks"]))
+    assert "…and 200 more: `/task team 2`." in texts(home["blocks"])
