@@ -7,18 +7,18 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections import ChainMap
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import tasks as service
 from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine, transaction
-from bot.models import Event, Finding, Task
+from bot.models import Event, Finding, Notification, Task
 from bot.monitor import ladder
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
@@ -28,6 +28,13 @@ from bot.standin import SlackStandIn
 
 TOKEN = "xoxb-standin"
 KINDS = {"resolve_edit": "resolution"}  # the transcript's names for delivery's kinds
+_WAKE = select(
+    select(func.min(Task.next_check_at)).scalar_subquery(),
+    select(func.min(Finding.next_action_at)).where(Finding.status == "open").scalar_subquery(),
+    select(func.min(Notification.not_before))
+    .where(Notification.status == "pending")
+    .scalar_subquery(),
+)
 
 
 @dataclass(frozen=True)
@@ -65,11 +72,11 @@ class ReplayResult:
     scenario: Scenario
     messages: list[Message] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    sweeps: int = 0
+    sweeps: int = 0  # sweeps of simulated time
+    swept: int = 0  # of those, the ones that ran: the others had provably nothing to do
     task_ids: dict[str, int] = field(default_factory=dict)
     task_keys: dict[int, str] = field(default_factory=dict)
     final: dict[str, dict] = field(default_factory=dict)
-    first_flagged: dict[str, datetime] = field(default_factory=dict)
 
 
 def calendar_for(scenario: Scenario) -> WorkCalendar:
@@ -109,8 +116,10 @@ def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
     failed = (service.TaskError, ladder.SnoozeError)
     try:
         with transaction(m.engine) as session:
+            held = _load_tasks(session, actions, result.task_ids)  # noqa: F841 (kept alive)
             for action in actions:
-                created = _apply(session, m, action, ChainMap(staged, result.task_ids))
+                ids = ChainMap(staged, result.task_ids)
+                created = _apply(session, m, action, ids)
                 if created is not None:
                     staged[action.task.key] = created
     except failed:
@@ -118,7 +127,8 @@ def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
         for action in actions:
             try:
                 with transaction(m.engine) as session:
-                    created = _apply(session, m, action, ChainMap(staged, result.task_ids))
+                    ids = ChainMap(staged, result.task_ids)
+                    created = _apply(session, m, action, ids)
             except failed as exc:
                 result.warnings.append(f"{action.at.isoformat()} {action.task.key}: {exc}")
                 continue
@@ -127,6 +137,17 @@ def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
     for key, task_id in staged.items():
         result.task_ids[key] = task_id
         result.task_keys[task_id] = key
+
+
+def _load_tasks(session, actions: list[Action], ids: Mapping[str, int]) -> list[Task]:  # type: ignore[no-untyped-def]
+    """The tasks a batch touches, and their parents, read in one statement: each service call
+    then finds its task in the session instead of flushing and reading it again. The caller
+    holds the list, since the session keeps unchanged objects only while someone does."""
+    wanted = {ids[a.task.key] for a in actions if a.task.key in ids}
+    wanted |= {ids[a.task.parent] for a in actions if a.task.parent in ids}
+    if not wanted:
+        return []
+    return list(session.execute(select(Task).where(Task.id.in_(wanted))).scalars())
 
 
 def _apply(session, m: Monitor, action: Action, ids: Mapping[str, int]) -> int | None:  # type: ignore[no-untyped-def]
@@ -194,8 +215,6 @@ def _record(report: SweepReport, result: ReplayResult, keys: dict[int, str]) -> 
                 edit=sent.kind in ("update", "resolve_edit"),
             )
         )
-        if sent.kind in ("dm", "escalation"):
-            result.first_flagged.setdefault(keys.get(sent.task_id, ""), sent.at)
 
 
 async def _no_sleep(_seconds: float) -> None:
@@ -213,14 +232,26 @@ class _SteppingClock:
         return self.t
 
 
-def final_state(engine, keys: dict[int, str]) -> dict[str, dict]:
-    """Every task as the replay left it, with its history: enough to recompute the report."""
+def final_state(engine, keys: dict[int, str]) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    """Every task as the replay left it, with its history: enough to recompute the report.
+    Read as plain rows: a quarter of a large firm has hundreds of thousands of events."""
     history: dict[int, list[dict]] = {}
     with transaction(engine) as session:
-        for e in session.execute(select(Event).order_by(Event.id)).scalars():
-            history.setdefault(e.task_id, []).append(
-                {"at": e.at.isoformat(), "by": e.actor, "kind": e.kind, "old": e.old, "new": e.new}
+        events = select(Event.task_id, Event.at, Event.actor, Event.kind, Event.old, Event.new)
+        for task_id, at, actor, kind, old, new in session.execute(events.order_by(Event.id)):
+            history.setdefault(task_id, []).append(
+                {"at": at.isoformat(), "by": actor, "kind": kind, "old": old, "new": new}
             )
+        tasks = select(
+            Task.id,
+            Task.title,
+            Task.status,
+            Task.progress,
+            Task.owner_id,
+            Task.created_at,
+            Task.due_at,
+            Task.closed_at,
+        ).order_by(Task.id)
         return {
             keys.get(row.id, str(row.id)): {
                 "id": row.id,
@@ -233,19 +264,63 @@ def final_state(engine, keys: dict[int, str]) -> dict[str, dict]:
                 "closed_at": row.closed_at.isoformat() if row.closed_at else None,
                 "history": history.get(row.id, []),
             }
-            for row in session.execute(select(Task).order_by(Task.id)).scalars()
+            for row in session.execute(tasks)
         }
+
+
+def _next_wake(engine) -> datetime | None:
+    """The earliest instant at which a sweep would find anything to do: a task's next check,
+    a finding's next ladder step, or a pending message's time. The same three conditions a
+    sweep tests before it does any work, so every sweep before this instant is idle."""
+    with engine.connect() as conn:
+        times = conn.execute(_WAKE).one()
+    times = [t for t in times if t is not None]
+    return min(times) if times else None
+
+
+def _sweep_at_or_after(moment: datetime, start: datetime, every: timedelta) -> datetime:
+    """The first sweep instant (start + k * every) at or after `moment`."""
+    steps = -((start - moment) // every)  # ceiling division on timedeltas
+    return start + max(0, steps) * every
+
+
+def _next_sweep(
+    now: datetime,
+    scenario: Scenario,
+    next_action: datetime | None,
+    engine,  # type: ignore[no-untyped-def]
+    skip_idle: bool,
+) -> datetime | None:
+    """The sweep after `now`: the next one, or with `skip_idle` the first that can have
+    anything to do: none before the next thing someone does or the database's next wake-up
+    (None: nothing will ever be due again). `engine` is None when no monitor runs."""
+    following = now + scenario.sweep_every
+    if not skip_idle:
+        return following
+    if next_action is not None and next_action <= following:
+        return following  # nothing to skip: no need to ask the database
+    wake = _next_wake(engine) if engine is not None else None
+    wakes = [t for t in (next_action, wake) if t is not None]
+    if not wakes:
+        return None
+    return max(following, _sweep_at_or_after(min(wakes), scenario.start, scenario.sweep_every))
+
+
+def _sweep_count(scenario: Scenario) -> int:
+    return (scenario.end - scenario.start) // scenario.sweep_every + 1
 
 
 async def replay(
     scenario: Scenario,
     *,
     workdir: Path | None = None,
-    on_sweep: Callable[[SweepReport], None] | None = None,
     monitor_on: bool = True,
+    skip_idle: bool = True,
 ) -> ReplayResult:
     """Replay `scenario`. `monitor_on=False` applies the history with no sweeps at all: the
-    benchmark's baseline for what the monitor adds."""
+    benchmark's baseline for what the monitor adds.
+    `skip_idle=False` runs every sweep of simulated time, even those with provably nothing
+    to do; the transcript is the same."""
     result = ReplayResult(scenario)
     with tempfile.TemporaryDirectory(prefix="vigil-replay-") as tmp:
         db = (workdir or Path(tmp)) / f"{scenario.name}.db"
@@ -258,7 +333,7 @@ async def replay(
         standin.add_channel(scenario.channel, name="managers")
         await standin.start()
         http = aiohttp.ClientSession()
-        client = make_client(TOKEN, standin.url, session=http)
+        client = make_client(standin.token, standin.url, session=http)
         monitor = Monitor(
             engine=engine,
             cal=calendar_for(scenario),
@@ -274,8 +349,9 @@ async def replay(
         try:
             actions = _timeline(scenario)
             keys = result.task_keys
-            now, i = scenario.start, 0
-            while now <= scenario.end:
+            now: datetime | None = scenario.start
+            i = 0
+            while now is not None and now <= scenario.end:
                 due_now = []
                 while i < len(actions) and actions[i].at <= now:
                     due_now.append(actions[i])
@@ -284,11 +360,16 @@ async def replay(
                     _apply_all(monitor, due_now, result)
                 if monitor_on:
                     report = await run_sweep(monitor, now)
-                    result.sweeps += 1
+                    result.swept += 1
                     _record(report, result, keys)
-                    if on_sweep:
-                        on_sweep(report)
-                now += scenario.sweep_every
+                now = _next_sweep(
+                    now,
+                    scenario,
+                    actions[i].at if i < len(actions) else None,
+                    engine if monitor_on else None,
+                    skip_idle or not monitor_on,
+                )
+            result.sweeps = _sweep_count(scenario) if monitor_on else 0
             result.final = final_state(engine, keys)
         finally:
             await http.close()

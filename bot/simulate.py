@@ -64,7 +64,8 @@ def run_simulate(path: str, json_out: str | None, overrides: list[str]) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}")
     print(
-        f"({result.sweeps:,} sweeps of simulated time replayed in {time.perf_counter() - started:.1f} s)"
+        f"({result.sweeps:,} sweeps of simulated time, {result.swept:,} with something to do, "
+        f"replayed in {time.perf_counter() - started:.1f} s)"
     )
     if json_out:
         Path(json_out).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
