@@ -130,13 +130,32 @@ def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
                     ids = ChainMap(staged, result.task_ids)
                     created = _apply(session, m, action, ids)
             except failed as exc:
-                result.warnings.append(f"{action.at.isoformat()} {action.task.key}: {exc}")
+                _warn(result, action, exc)
                 continue
             if created is not None:
                 staged[action.task.key] = created
     for key, task_id in staged.items():
         result.task_ids[key] = task_id
         result.task_keys[task_id] = key
+
+
+def _warn(result: ReplayResult, action: Action, exc: Exception) -> None:
+    at = action.at.isoformat()
+    result.warnings.append(f"{at} {action.task.key}: {exc}")
+
+
+def describe(update: Update) -> str:
+    """An update in a few words, as a warning names it: `progress 40, owner ULEE`."""
+    c = update.changes
+    parts = []
+    for key in ("progress", "owner", "status", "snooze"):
+        if key in c:
+            parts.append(f"{key} {c[key]}")
+    if "due" in c:
+        parts.append(f"due {c['due'][0].isoformat()}")
+    if "note" in c and "progress" not in c:
+        parts.append("a note")
+    return ", ".join(parts)
 
 
 def _load_tasks(session, actions: list[Action], ids: Mapping[str, int]) -> list[Task]:  # type: ignore[no-untyped-def]
@@ -156,7 +175,7 @@ def _apply(session, m: Monitor, action: Action, ids: Mapping[str, int]) -> int |
     task, update = action.task, action.update
     if update is None:
         if task.parent and task.parent not in ids:
-            raise service.TaskError(f"parent {task.parent} is created later")
+            raise service.TaskError(f"its parent {task.parent} was never created")
         return service.create_task(
             session,
             title=task.title,
@@ -169,6 +188,8 @@ def _apply(session, m: Monitor, action: Action, ids: Mapping[str, int]) -> int |
             now=action.at,
             source_key=task.key,
         ).id
+    if task.key not in ids:
+        raise service.TaskError(f"{describe(update)} by {update.by}: the task was never created")
     tid, by, at, c = ids[task.key], update.by, update.at, update.changes
     if "owner" in c:
         service.assign(session, tid, c["owner"], by=by, now=at)
@@ -314,20 +335,23 @@ async def replay(
     scenario: Scenario,
     *,
     workdir: Path | None = None,
+    standin: SlackStandIn | None = None,
     monitor_on: bool = True,
     skip_idle: bool = True,
 ) -> ReplayResult:
     """Replay `scenario`. `monitor_on=False` applies the history with no sweeps at all: the
-    benchmark's baseline for what the monitor adds.
+    benchmark's baseline for what the monitor adds. `standin`: the Slack stand-in to talk to
+    (started and stopped here), for a caller that wants to look at what it received.
     `skip_idle=False` runs every sweep of simulated time, even those with provably nothing
     to do; the transcript is the same."""
     result = ReplayResult(scenario)
     with tempfile.TemporaryDirectory(prefix="vigil-replay-") as tmp:
-        db = (workdir or Path(tmp)) / f"{scenario.name}.db"
+        db = (workdir or Path(tmp)) / "replay.db"
         db.unlink(missing_ok=True)
         engine = make_engine(f"sqlite:///{db}")
         create_schema(engine)
-        standin = SlackStandIn(token=TOKEN)
+        if standin is None:
+            standin = SlackStandIn(token=TOKEN)
         for person in scenario.people:
             standin.add_user(person.id, name=person.name, tz=person.tz)
         standin.add_channel(scenario.channel, name="managers")

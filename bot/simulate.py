@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from bot.monitor.policy import Policy, PolicyError
 from bot.replay import ReplayResult, replay
 from bot.report import compute_report, render_report
 from bot.scenario import Scenario, ScenarioError, load_scenario
+from bot.standin import SlackStandIn
 
 
 def scenario_json(s: Scenario) -> dict:
@@ -46,11 +48,29 @@ def transcript(result: ReplayResult) -> dict:
     }
 
 
-def run_simulate(path: str, json_out: str | None, overrides: list[str]) -> int:
+def _writable(json_out: str) -> str | None:
+    """Why `--json OUT` cannot be written, found before the replay spends any time."""
+    out = Path(json_out)
+    if out.is_dir():
+        return f"{json_out} is a folder; give a file name such as out.json"
+    folder = out.parent
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    if not os.access(out if out.exists() else folder, os.W_OK):
+        return f"cannot write {json_out} (permission denied)"
+    return None
+
+
+def run_simulate(
+    path: str, json_out: str | None, overrides: list[str], *, standin: SlackStandIn | None = None
+) -> int:
     try:
         Policy().with_overrides(overrides)
     except PolicyError as exc:
         print(f"vigil: --policy: {exc}", file=sys.stderr)
+        return 2
+    if json_out and (problem := _writable(json_out)):
+        print(f"vigil: --json: {problem}", file=sys.stderr)
         return 2
     try:
         scenario = load_scenario(path, overrides)
@@ -58,7 +78,7 @@ def run_simulate(path: str, json_out: str | None, overrides: list[str]) -> int:
         print(f"vigil: {exc}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    result = asyncio.run(replay(scenario))
+    result = asyncio.run(replay(scenario, standin=standin))
     data = transcript(result)
     print(render_report(compute_report(data), data))
     for warning in result.warnings:
@@ -68,6 +88,10 @@ def run_simulate(path: str, json_out: str | None, overrides: list[str]) -> int:
         f"replayed in {time.perf_counter() - started:.1f} s)"
     )
     if json_out:
-        Path(json_out).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        try:
+            Path(json_out).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            print(f"vigil: --json: cannot write {json_out} ({exc.strerror})", file=sys.stderr)
+            return 1
         print(f"transcript written to {json_out}")
     return 0
