@@ -77,6 +77,7 @@ class ReplayResult:
     task_ids: dict[str, int] = field(default_factory=dict)
     task_keys: dict[int, str] = field(default_factory=dict)
     final: dict[str, dict] = field(default_factory=dict)
+    refused: list[dict] = field(default_factory=list)  # updates refused as Slack would
 
 
 def calendar_for(scenario: Scenario) -> WorkCalendar:
@@ -108,18 +109,23 @@ def _timeline(scenario: Scenario) -> list[Action]:
     return sorted(actions, key=lambda a: (a.at, a.update is not None, depth[a.task.key], a.seq))
 
 
+class Refused(Exception):
+    """Someone changed a task they may not change: Slack would refuse it, and so does this."""
+
+
 def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
     """What people did since the last sweep, in one transaction. If an action cannot be done
     (it becomes a warning in the report), the batch is rolled back and replayed one action
     per transaction, so that the others still stand."""
     staged: dict[str, int] = {}
-    failed = (service.TaskError, ladder.SnoozeError)
+    failed = (service.TaskError, ladder.SnoozeError, Refused)
+    managers = frozenset(result.scenario.managers)
     try:
         with transaction(m.engine) as session:
             held = _load_tasks(session, actions, result.task_ids)  # noqa: F841 (kept alive)
             for action in actions:
                 ids = ChainMap(staged, result.task_ids)
-                created = _apply(session, m, action, ids)
+                created = _apply(session, m, action, ids, managers)
                 if created is not None:
                     staged[action.task.key] = created
     except failed:
@@ -128,7 +134,7 @@ def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
             try:
                 with transaction(m.engine) as session:
                     ids = ChainMap(staged, result.task_ids)
-                    created = _apply(session, m, action, ids)
+                    created = _apply(session, m, action, ids, managers)
             except failed as exc:
                 _warn(result, action, exc)
                 continue
@@ -142,6 +148,11 @@ def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
 def _warn(result: ReplayResult, action: Action, exc: Exception) -> None:
     at = action.at.isoformat()
     result.warnings.append(f"{at} {action.task.key}: {exc}")
+    if isinstance(exc, Refused):
+        update = action.update
+        result.refused.append(
+            {"at": at, "task": action.task.key, "by": update.by, "what": describe(update)}
+        )
 
 
 def describe(update: Update) -> str:
@@ -169,9 +180,11 @@ def _load_tasks(session, actions: list[Action], ids: Mapping[str, int]) -> list[
     return list(session.execute(select(Task).where(Task.id.in_(wanted))).scalars())
 
 
-def _apply(session, m: Monitor, action: Action, ids: Mapping[str, int]) -> int | None:  # type: ignore[no-untyped-def]
-    """One action through the same task service the slash commands use; the new task's id
-    when it creates one."""
+def _apply(  # type: ignore[no-untyped-def]
+    session, m: Monitor, action: Action, ids: Mapping[str, int], managers: frozenset[str]
+) -> int | None:
+    """One action through the same task service, and the same permission check, that the
+    slash commands use; the new task's id when it creates one."""
     task, update = action.task, action.update
     if update is None:
         if task.parent and task.parent not in ids:
@@ -191,6 +204,13 @@ def _apply(session, m: Monitor, action: Action, ids: Mapping[str, int]) -> int |
     if task.key not in ids:
         raise service.TaskError(f"{describe(update)} by {update.by}: the task was never created")
     tid, by, at, c = ids[task.key], update.by, update.at, update.changes
+    row = service.get_task(session, tid)
+    if not service.may_change(row, by, managers):
+        raise Refused(
+            f"{describe(update)} by {by} refused: only the owner "
+            f"({row.owner_id or 'none'}), the creator ({row.creator_id}) or a manager may "
+            "change a task"
+        )
     if "owner" in c:
         service.assign(session, tid, c["owner"], by=by, now=at)
     if "due" in c:
