@@ -4,7 +4,6 @@ through the real product and print the assurance report."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import sys
@@ -18,12 +17,25 @@ from bot.scenario import Scenario, ScenarioError, load_scenario
 from bot.standin import SlackStandIn
 
 
-def scenario_json(s: Scenario) -> dict:
-    policy = {
-        f.name: getattr(s.policy, f.name)
-        for f in dataclasses.fields(s.policy)
-        if getattr(s.policy, f.name) != getattr(Policy(), f.name)
+def policy_json(policy: Policy) -> dict:
+    """Every setting, typed, under the name `--policy` takes: feeding these back as overrides
+    gives the same policy."""
+    return {
+        "stall_days": policy.stall_days,
+        "pace_tolerance": policy.pace_tolerance,
+        "pace_min_used": policy.pace_min_used,
+        "escalation_days": policy.escalation_days,
+        "overdue_escalation_days": policy.overdue_escalation_days,
+        "reminder_cap": policy.reminder_cap,
+        "snooze_days": policy.snooze_days,
+        "snooze_max_days": policy.snooze_max_days,
+        "working_hours": f"{policy.day_start:%H:%M}-{policy.day_end:%H:%M}",
+        "send_budget": policy.send_budget,
+        "disabled": sorted(policy.disabled),
     }
+
+
+def scenario_json(s: Scenario) -> dict:
     return {
         "name": s.name,
         "timezone": s.timezone,
@@ -34,16 +46,18 @@ def scenario_json(s: Scenario) -> dict:
         "start": s.start.isoformat(),
         "end": s.end.isoformat(),
         "sweep_every_seconds": int(s.sweep_every.total_seconds()),
-        "policy": {k: sorted(v) if isinstance(v, frozenset) else str(v) for k, v in policy.items()},
+        "policy": policy_json(s.policy),
     }
 
 
 def transcript(result: ReplayResult) -> dict:
-    """What `--json` writes: every message in the order sent, and every task's final state."""
+    """What `--json` writes: every message in the order sent, every task's final state, and
+    what could not be done (refused updates among the warnings)."""
     return {
         "scenario": scenario_json(result.scenario),
         "messages": [m.as_json() for m in result.messages],
         "tasks": result.final,
+        "refused": result.refused,
         "warnings": result.warnings,
     }
 
