@@ -417,6 +417,10 @@ async def replay(
                     engine if monitor_on else None,
                     skip_idle or not monitor_on,
                 )
+            if i < len(actions):
+                # Done after the last sweep instant but before the end: no sweep sees it,
+                # the final state does.
+                _apply_all(monitor, actions[i:], result)
             result.sweeps = _sweep_count(scenario) if monitor_on else 0
             result.final = final_state(engine, keys)
         finally:

@@ -89,3 +89,11 @@ async def test_what_cannot_be_known_before_the_replay_is_a_warning_not_a_crash()
     assert "no open stalled alert to snooze" in result.warnings[0]
     assert "already done" in result.warnings[1]
     assert result.final["filing"]["status"] == "done"
+
+
+async def test_what_happens_after_the_last_sweep_still_counts_in_the_final_state():
+    raw = scenario({"at": "2026-01-16T18:05", "by": "UDANA", "progress": 100})
+    raw["end"] = "2026-01-16T18:10"  # the last sweep of 30 minutes is at 18:00
+    result = await replay(parse_scenario(raw))
+    assert result.final["filing"]["status"] == "done"
+    assert result.final["filing"]["closed_at"] == "2026-01-16T18:05:00+00:00"
