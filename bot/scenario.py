@@ -190,7 +190,13 @@ def _deadline(value: Any, where: str, tz: ZoneInfo) -> tuple[datetime, bool]:
             day = date.fromisoformat(value)
         except ValueError:
             raise ScenarioError(where, f"expected {A_DEADLINE}, got {_show(value)}") from None
-    elif isinstance(value, str | datetime):
+    elif isinstance(value, datetime):
+        return _instant(value, where, tz), True
+    elif isinstance(value, str):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ScenarioError(where, f"expected {A_DEADLINE}, got {_show(value)}") from None
         return _instant(value, where, tz), True
     else:
         raise ScenarioError(where, f"expected {A_DEADLINE}, got {_show(value)}")

@@ -176,6 +176,7 @@ BAD = [
         "UNOBODY",
     ),
     (("due: 2026-01-30", "due: 2026-13-30"), "tasks[0].due", "2026-01-30", "2026-13-30"),
+    (("due: 2026-01-30", "due: friday"), "tasks[0].due", "expected a date such as", "friday"),
     (("timezone: Europe/London,", "timezone: Mars/Base,"), "team.timezone", "IANA", "Mars"),
     (("channel: CMANAGERS", "channel: managers"), "team.channel", "channel id", "channel"),
     (("created: 2026-01-05T09:00", "created: yesterday"), "tasks[0].created", "ISO-8601", "yest"),
