@@ -34,6 +34,24 @@ def _plain(text: str, names: dict[str, str]) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def shown(messages: list[Message]) -> list[Message]:
+    """What the conversation shows: every new message, and one line per resolution. A
+    resolution edits each message it clears and, when the managers heard of it, replies in
+    their thread; the reply says it there, and a finding only the owner heard of is shown
+    by the edit of their DM."""
+    replied = {(m.task, m.rules, m.at) for m in messages if m.kind == "resolution" and not m.edit}
+    out, seen = [], set()
+    for m in messages:
+        if not m.edit:
+            out.append(m)
+        elif m.kind == "resolution":
+            episode = (m.task, m.rules, m.at)
+            if episode not in replied and episode not in seen:
+                seen.add(episode)
+                out.append(m)
+    return out
+
+
 def render_conversation(result: ReplayResult) -> str:
     scenario = result.scenario
     cal = calendar_for(scenario)
@@ -41,17 +59,14 @@ def render_conversation(result: ReplayResult) -> str:
     names[scenario.channel] = "#managers"
     lines: list[str] = []
     day = None
-    for msg in result.messages:
-        if msg.edit:
-            continue  # a message changed in place; the thread reply says the same, once
+    for msg in shown(result.messages):
         local = msg.at.astimezone(cal.tz)
         if local.date() != day:
             day = local.date()
             lines.append("")
             lines.append(f"{day_label(day)} {day.year}")
         who = names.get(msg.to, msg.to)
-        what = _kind(msg, who)
-        lines.append(f"  {local:%H:%M}  {what:<26} {_plain(msg.text, names)}")
+        lines.append(f"  {local:%H:%M}  {_kind(msg, who):<26} {_plain(msg.text, names)}")
     return "\n".join(lines)
 
 
@@ -59,21 +74,23 @@ def _kind(msg: Message, who: str) -> str:
     if msg.kind in ("dm", "reminder"):
         return f"{ARROWS[msg.kind]} → {who}"
     if msg.kind == "resolution":
-        return f"✓ {who}"
+        return f"✓ DM to {who} edited" if msg.edit else f"✓ {who}"
     return f"→ {who}"
 
 
 def summary(result: ReplayResult) -> str:
     counts: dict[str, int] = {}
     for msg in result.messages:
-        counts[msg.kind] = counts.get(msg.kind, 0) + 1
+        if not msg.edit:
+            counts[msg.kind] = counts.get(msg.kind, 0) + 1
+    resolved = sum(1 for m in shown(result.messages) if m.kind == "resolution")
     quiet = [k for k in result.final if k not in {m.task for m in result.messages}]
     return (
         f"{result.sweeps} sweeps; {counts.get('dm', 0)} DMs, {counts.get('reminder', 0)} reminders, "
-        f"{counts.get('escalation', 0)} managers' messages, "
-        f"{sum(1 for m in result.messages if m.kind == 'resolution' and not m.edit)} resolved "
-        f"in the managers' thread. {len(quiet)} of {len(result.final)} tasks went to plan and "
-        "Vigil said nothing about them: silence means on track."
+        f"{counts.get('escalation', 0)} managers' messages, {resolved} findings resolved "
+        f"({counts.get('resolution', 0)} of them in the managers' thread). {len(quiet)} of "
+        f"{len(result.final)} tasks went to plan and Vigil said nothing about them: silence "
+        "means on track."
     )
 
 

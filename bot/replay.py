@@ -7,18 +7,18 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections import ChainMap
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import tasks as service
 from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine, transaction
-from bot.models import Event, Finding, Task
+from bot.models import Event, Finding, Notification, Task
 from bot.monitor import ladder
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
@@ -28,6 +28,13 @@ from bot.standin import SlackStandIn
 
 TOKEN = "xoxb-standin"
 KINDS = {"resolve_edit": "resolution"}  # the transcript's names for delivery's kinds
+_WAKE = select(
+    select(func.min(Task.next_check_at)).scalar_subquery(),
+    select(func.min(Finding.next_action_at)).where(Finding.status == "open").scalar_subquery(),
+    select(func.min(Notification.not_before))
+    .where(Notification.status == "pending")
+    .scalar_subquery(),
+)
 
 
 @dataclass(frozen=True)
@@ -65,11 +72,12 @@ class ReplayResult:
     scenario: Scenario
     messages: list[Message] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    sweeps: int = 0
+    sweeps: int = 0  # sweeps of simulated time
+    swept: int = 0  # of those, the ones that ran: the others had provably nothing to do
     task_ids: dict[str, int] = field(default_factory=dict)
     task_keys: dict[int, str] = field(default_factory=dict)
     final: dict[str, dict] = field(default_factory=dict)
-    first_flagged: dict[str, datetime] = field(default_factory=dict)
+    refused: list[dict] = field(default_factory=list)  # updates refused as Slack would
 
 
 def calendar_for(scenario: Scenario) -> WorkCalendar:
@@ -101,16 +109,23 @@ def _timeline(scenario: Scenario) -> list[Action]:
     return sorted(actions, key=lambda a: (a.at, a.update is not None, depth[a.task.key], a.seq))
 
 
+class Refused(Exception):
+    """Someone changed a task they may not change: Slack would refuse it, and so does this."""
+
+
 def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
     """What people did since the last sweep, in one transaction. If an action cannot be done
     (it becomes a warning in the report), the batch is rolled back and replayed one action
     per transaction, so that the others still stand."""
     staged: dict[str, int] = {}
-    failed = (service.TaskError, ladder.SnoozeError)
+    failed = (service.TaskError, ladder.SnoozeError, Refused)
+    managers = frozenset(result.scenario.managers)
     try:
         with transaction(m.engine) as session:
+            held = _load_tasks(session, actions, result.task_ids)  # noqa: F841 (kept alive)
             for action in actions:
-                created = _apply(session, m, action, ChainMap(staged, result.task_ids))
+                ids = ChainMap(staged, result.task_ids)
+                created = _apply(session, m, action, ids, managers)
                 if created is not None:
                     staged[action.task.key] = created
     except failed:
@@ -118,9 +133,10 @@ def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
         for action in actions:
             try:
                 with transaction(m.engine) as session:
-                    created = _apply(session, m, action, ChainMap(staged, result.task_ids))
+                    ids = ChainMap(staged, result.task_ids)
+                    created = _apply(session, m, action, ids, managers)
             except failed as exc:
-                result.warnings.append(f"{action.at.isoformat()} {action.task.key}: {exc}")
+                _warn(result, action, exc)
                 continue
             if created is not None:
                 staged[action.task.key] = created
@@ -129,13 +145,50 @@ def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
         result.task_keys[task_id] = key
 
 
-def _apply(session, m: Monitor, action: Action, ids: Mapping[str, int]) -> int | None:  # type: ignore[no-untyped-def]
-    """One action through the same task service the slash commands use; the new task's id
-    when it creates one."""
+def _warn(result: ReplayResult, action: Action, exc: Exception) -> None:
+    at = action.at.isoformat()
+    result.warnings.append(f"{at} {action.task.key}: {exc}")
+    if isinstance(exc, Refused):
+        update = action.update
+        result.refused.append(
+            {"at": at, "task": action.task.key, "by": update.by, "what": describe(update)}
+        )
+
+
+def describe(update: Update) -> str:
+    """An update in a few words, as a warning names it: `progress 40, owner ULEE`."""
+    c = update.changes
+    parts = []
+    for key in ("progress", "owner", "status", "snooze"):
+        if key in c:
+            parts.append(f"{key} {c[key]}")
+    if "due" in c:
+        parts.append(f"due {c['due'][0].isoformat()}")
+    if "note" in c and "progress" not in c:
+        parts.append("a note")
+    return ", ".join(parts)
+
+
+def _load_tasks(session, actions: list[Action], ids: Mapping[str, int]) -> list[Task]:  # type: ignore[no-untyped-def]
+    """The tasks a batch touches, and their parents, read in one statement: each service call
+    then finds its task in the session instead of flushing and reading it again. The caller
+    holds the list, since the session keeps unchanged objects only while someone does."""
+    wanted = {ids[a.task.key] for a in actions if a.task.key in ids}
+    wanted |= {ids[a.task.parent] for a in actions if a.task.parent in ids}
+    if not wanted:
+        return []
+    return list(session.execute(select(Task).where(Task.id.in_(wanted))).scalars())
+
+
+def _apply(  # type: ignore[no-untyped-def]
+    session, m: Monitor, action: Action, ids: Mapping[str, int], managers: frozenset[str]
+) -> int | None:
+    """One action through the same task service, and the same permission check, that the
+    slash commands use; the new task's id when it creates one."""
     task, update = action.task, action.update
     if update is None:
         if task.parent and task.parent not in ids:
-            raise service.TaskError(f"parent {task.parent} is created later")
+            raise service.TaskError(f"its parent {task.parent} was never created")
         return service.create_task(
             session,
             title=task.title,
@@ -148,7 +201,16 @@ def _apply(session, m: Monitor, action: Action, ids: Mapping[str, int]) -> int |
             now=action.at,
             source_key=task.key,
         ).id
+    if task.key not in ids:
+        raise service.TaskError(f"{describe(update)} by {update.by}: the task was never created")
     tid, by, at, c = ids[task.key], update.by, update.at, update.changes
+    row = service.get_task(session, tid)
+    if not service.may_change(row, by, managers):
+        raise Refused(
+            f"{describe(update)} by {by} refused: only the owner "
+            f"({row.owner_id or 'none'}), the creator ({row.creator_id}) or a manager may "
+            "change a task"
+        )
     if "owner" in c:
         service.assign(session, tid, c["owner"], by=by, now=at)
     if "due" in c:
@@ -194,8 +256,6 @@ def _record(report: SweepReport, result: ReplayResult, keys: dict[int, str]) -> 
                 edit=sent.kind in ("update", "resolve_edit"),
             )
         )
-        if sent.kind in ("dm", "escalation"):
-            result.first_flagged.setdefault(keys.get(sent.task_id, ""), sent.at)
 
 
 async def _no_sleep(_seconds: float) -> None:
@@ -213,14 +273,28 @@ class _SteppingClock:
         return self.t
 
 
-def final_state(engine, keys: dict[int, str]) -> dict[str, dict]:
-    """Every task as the replay left it, with its history: enough to recompute the report."""
+def final_state(engine, keys: dict[int, str]) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    """Every task as the replay left it, with its history: enough to recompute the report.
+    Read as plain rows: a quarter of a large firm has hundreds of thousands of events."""
     history: dict[int, list[dict]] = {}
     with transaction(engine) as session:
-        for e in session.execute(select(Event).order_by(Event.id)).scalars():
-            history.setdefault(e.task_id, []).append(
-                {"at": e.at.isoformat(), "by": e.actor, "kind": e.kind, "old": e.old, "new": e.new}
+        events = select(Event.task_id, Event.at, Event.actor, Event.kind, Event.old, Event.new)
+        for task_id, at, actor, kind, old, new in session.execute(events.order_by(Event.id)):
+            history.setdefault(task_id, []).append(
+                {"at": at.isoformat(), "by": actor, "kind": kind, "old": old, "new": new}
             )
+        tasks = select(
+            Task.id,
+            Task.title,
+            Task.status,
+            Task.progress,
+            Task.owner_id,
+            Task.parent_id,
+            Task.block_reason,
+            Task.created_at,
+            Task.due_at,
+            Task.closed_at,
+        ).order_by(Task.id)
         return {
             keys.get(row.id, str(row.id)): {
                 "id": row.id,
@@ -228,37 +302,86 @@ def final_state(engine, keys: dict[int, str]) -> dict[str, dict]:
                 "status": row.status,
                 "progress": row.progress,
                 "owner": row.owner_id,
+                "parent": keys.get(row.parent_id) if row.parent_id else None,
+                "blocked_reason": row.block_reason,
                 "created": row.created_at.isoformat(),
                 "due": row.due_at.isoformat() if row.due_at else None,
                 "closed_at": row.closed_at.isoformat() if row.closed_at else None,
                 "history": history.get(row.id, []),
             }
-            for row in session.execute(select(Task).order_by(Task.id)).scalars()
+            for row in session.execute(tasks)
         }
+
+
+def _next_wake(engine) -> datetime | None:
+    """The earliest instant at which a sweep would find anything to do: a task's next check,
+    a finding's next ladder step, or a pending message's time. The same three conditions a
+    sweep tests before it does any work, so every sweep before this instant is idle."""
+    with engine.connect() as conn:
+        times = conn.execute(_WAKE).one()
+    times = [t for t in times if t is not None]
+    return min(times) if times else None
+
+
+def _sweep_at_or_after(moment: datetime, start: datetime, every: timedelta) -> datetime:
+    """The first sweep instant (start + k * every) at or after `moment`."""
+    steps = -((start - moment) // every)  # ceiling division on timedeltas
+    return start + max(0, steps) * every
+
+
+def _next_sweep(
+    now: datetime,
+    scenario: Scenario,
+    next_action: datetime | None,
+    engine,  # type: ignore[no-untyped-def]
+    skip_idle: bool,
+) -> datetime | None:
+    """The sweep after `now`: the next one, or with `skip_idle` the first that can have
+    anything to do: none before the next thing someone does or the database's next wake-up
+    (None: nothing will ever be due again). `engine` is None when no monitor runs."""
+    following = now + scenario.sweep_every
+    if not skip_idle:
+        return following
+    if next_action is not None and next_action <= following:
+        return following  # nothing to skip: no need to ask the database
+    wake = _next_wake(engine) if engine is not None else None
+    wakes = [t for t in (next_action, wake) if t is not None]
+    if not wakes:
+        return None
+    return max(following, _sweep_at_or_after(min(wakes), scenario.start, scenario.sweep_every))
+
+
+def _sweep_count(scenario: Scenario) -> int:
+    return (scenario.end - scenario.start) // scenario.sweep_every + 1
 
 
 async def replay(
     scenario: Scenario,
     *,
     workdir: Path | None = None,
-    on_sweep: Callable[[SweepReport], None] | None = None,
+    standin: SlackStandIn | None = None,
     monitor_on: bool = True,
+    skip_idle: bool = True,
 ) -> ReplayResult:
     """Replay `scenario`. `monitor_on=False` applies the history with no sweeps at all: the
-    benchmark's baseline for what the monitor adds."""
+    benchmark's baseline for what the monitor adds. `standin`: the Slack stand-in to talk to
+    (started and stopped here), for a caller that wants to look at what it received.
+    `skip_idle=False` runs every sweep of simulated time, even those with provably nothing
+    to do; the transcript is the same."""
     result = ReplayResult(scenario)
     with tempfile.TemporaryDirectory(prefix="vigil-replay-") as tmp:
-        db = (workdir or Path(tmp)) / f"{scenario.name}.db"
+        db = (workdir or Path(tmp)) / "replay.db"
         db.unlink(missing_ok=True)
         engine = make_engine(f"sqlite:///{db}")
         create_schema(engine)
-        standin = SlackStandIn(token=TOKEN)
+        if standin is None:
+            standin = SlackStandIn(token=TOKEN)
         for person in scenario.people:
             standin.add_user(person.id, name=person.name, tz=person.tz)
         standin.add_channel(scenario.channel, name="managers")
         await standin.start()
         http = aiohttp.ClientSession()
-        client = make_client(TOKEN, standin.url, session=http)
+        client = make_client(standin.token, standin.url, session=http)
         monitor = Monitor(
             engine=engine,
             cal=calendar_for(scenario),
@@ -274,8 +397,9 @@ async def replay(
         try:
             actions = _timeline(scenario)
             keys = result.task_keys
-            now, i = scenario.start, 0
-            while now <= scenario.end:
+            now: datetime | None = scenario.start
+            i = 0
+            while now is not None and now <= scenario.end:
                 due_now = []
                 while i < len(actions) and actions[i].at <= now:
                     due_now.append(actions[i])
@@ -284,11 +408,20 @@ async def replay(
                     _apply_all(monitor, due_now, result)
                 if monitor_on:
                     report = await run_sweep(monitor, now)
-                    result.sweeps += 1
+                    result.swept += 1
                     _record(report, result, keys)
-                    if on_sweep:
-                        on_sweep(report)
-                now += scenario.sweep_every
+                now = _next_sweep(
+                    now,
+                    scenario,
+                    actions[i].at if i < len(actions) else None,
+                    engine if monitor_on else None,
+                    skip_idle or not monitor_on,
+                )
+            if i < len(actions):
+                # Done after the last sweep instant but before the end: no sweep sees it,
+                # the final state does.
+                _apply_all(monitor, actions[i:], result)
+            result.sweeps = _sweep_count(scenario) if monitor_on else 0
             result.final = final_state(engine, keys)
         finally:
             await http.close()

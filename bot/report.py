@@ -1,21 +1,23 @@
 """The assurance report of a replay: would Vigil have caught what went wrong, how early, and
 how much noise would the team have had?
 
-Everything here is computed from the transcript alone (the messages sent, and every task's
-final state and history, as `simulate --json` writes them), so anyone can recompute it.
+Everything here is computed from the transcript alone (the scenario's settings, the messages
+sent, and every task's final state and history, as `simulate --json` writes them), so anyone
+can recompute it.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bot.blocks import day_label
 from bot.calendar import WorkCalendar
 
 ALERTS = ("dm", "reminder", "escalation")
-ACTIVITY = ("created", "progress", "owner")  # what restarts the clock a silence is measured on
+FLAGS = ("dm", "escalation")  # the first of these is when a task was first flagged
+CHART_WIDTH = 40
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class TaskLine:
     lead_days: int | None  # working days between the first flag and the deadline (< 0: after)
     silence_days: float | None  # working days from the last activity to the first flag
     alerts: int
+    alert_rules: dict[str, int] = field(default_factory=dict)  # alerts by rule
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Report:
     dms_per_person_week: dict[str, dict[date, int]] = field(default_factory=dict)
     managers_per_week: dict[date, int] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
+    refused: int = 0
 
     @property
     def late(self) -> list[TaskLine]:
@@ -66,20 +70,48 @@ def _at(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def calendar_of(scenario: dict) -> WorkCalendar:
+    """The team's working time as the replay used it: zone, holidays and working hours."""
+    hours = scenario.get("policy", {}).get("working_hours", "09:00-18:00")
+    start, end = (time.fromisoformat(part) for part in hours.split("-"))
+    return WorkCalendar(scenario["timezone"], scenario.get("holidays"), start, end)
+
+
 def week_of(moment: datetime, cal: WorkCalendar) -> date:
     day = cal.local_date(moment)
     return day - timedelta(days=day.weekday())
 
 
+def restarts_stall_clock(event: dict) -> bool:
+    """What restarts the stall clock (bot/tasks.py): creation, a change of progress value, a
+    new owner, an unblock. Reporting the same value again, a note or a snooze does not."""
+    kind = event["kind"]
+    if kind == "created":
+        return True
+    if kind in ("progress", "owner"):
+        return event["old"] != event["new"]
+    return kind == "status" and event["old"] == "blocked" and event["new"] == "open"
+
+
+def lead_days(first: datetime, due: datetime, cal: WorkCalendar) -> int:
+    """Working days from the day of the first flag to the deadline's day; negative after."""
+    flag_day = cal.local_date(first)
+    due_day = cal.local_date(due - timedelta(microseconds=1))
+    if flag_day <= due_day:
+        return cal.working_days_between(flag_day, due_day)
+    return -cal.working_days_between(due_day, flag_day)
+
+
 def compute_report(transcript: dict) -> Report:
     sc = transcript["scenario"]
-    cal = WorkCalendar(sc["timezone"], sc.get("holidays"))
+    cal = calendar_of(sc)
     end = datetime.fromisoformat(sc["end"])
     report = Report(
         name=sc["name"],
         start=datetime.fromisoformat(sc["start"]),
         end=end,
         people=len(sc.get("people", [])),
+        refused=len(transcript.get("refused", [])),
     )
     messages = [m for m in transcript["messages"] if not m.get("edit")]
     by_task: dict[str, list[dict]] = defaultdict(list)
@@ -97,30 +129,22 @@ def compute_report(transcript: dict) -> Report:
             outcome = "never finished"
         else:
             outcome = "open (not yet due)"
-        flags = [m for m in by_task.get(key, []) if m["kind"] in ("dm", "escalation")]
-        first = flags[0] if flags else None
+        first = next((m for m in by_task.get(key, []) if m["kind"] in FLAGS), None)
         first_at = _at(first["at"]) if first else None
-        lead = None
-        if first_at and due:
-            flag_day, due_day = (
-                cal.local_date(first_at),
-                cal.local_date(due - timedelta(microseconds=1)),
-            )
-            lead = (
-                cal.working_days_between(flag_day, due_day)
-                if flag_day <= due_day
-                else -cal.working_days_between(due_day, flag_day)
-            )
         silence = None
         if outcome in ("late", "never finished"):
             until = first_at or min(end, finished or end)
-            activity = [
-                _at(e["at"])
-                for e in task["history"]
-                if e["kind"] in ACTIVITY and _at(e["at"]) <= until
-            ]
-            since = max(activity) if activity else _at(task["created"])
+            since = max(
+                (
+                    _at(e["at"])
+                    for e in task["history"]
+                    if restarts_stall_clock(e) and _at(e["at"]) <= until
+                ),
+                default=_at(task["created"]),
+            )
             silence = round(cal.working_seconds(since, until) / cal.day_seconds(), 1)
+        alerts = [m for m in by_task.get(key, []) if m["kind"] in ALERTS]
+        rules = Counter(rule for m in alerts for rule in m["rules"])
         report.tasks.append(
             TaskLine(
                 key=key,
@@ -130,13 +154,14 @@ def compute_report(transcript: dict) -> Report:
                 finished=finished,
                 first_flag=first_at,
                 first_flag_to=(
-                    "managers" if first and first["kind"] == "escalation" else first["to"]
-                )
-                if first
-                else None,
-                lead_days=lead,
+                    ("managers" if first["kind"] == "escalation" else first["to"])
+                    if first
+                    else None
+                ),
+                lead_days=lead_days(first_at, due, cal) if first_at and due else None,
                 silence_days=silence,
-                alerts=sum(1 for m in by_task.get(key, []) if m["kind"] in ALERTS),
+                alerts=len(alerts),
+                alert_rules=dict(sorted(rules.items())),
             )
         )
 
@@ -156,33 +181,74 @@ def compute_report(transcript: dict) -> Report:
     report.managers_per_week = {w: managers.get(w, 0) for w in weeks}
     report.dms_per_person_week = {p: dict(sorted(c.items())) for p, c in sorted(dms.items())}
     kinds = Counter(m["kind"] for m in messages)
-    report.totals = {
-        "dm": kinds["dm"],
-        "reminder": kinds["reminder"],
-        "escalation": kinds["escalation"],
-        "resolution": kinds["resolution"],
-    }
+    report.totals = {k: kinds[k] for k in ("dm", "reminder", "escalation")}
+    report.totals["resolved"] = resolved_findings(transcript["messages"])
     return report
 
 
+def resolved_findings(messages: list[dict]) -> int:
+    """Findings whose resolution reached someone. A resolution edits every message it clears
+    (and replies in the managers' thread), so count the first one after each flag of a task
+    and rule: one per episode, whether the managers heard of it or only the owner."""
+    flagged: set[tuple] = set()
+    resolved = 0
+    for m in messages:
+        key = (m["task"], tuple(m["rules"]))
+        if m["kind"] in FLAGS and not m.get("edit"):
+            flagged.add(key)
+        elif m["kind"] == "resolution" and key in flagged:
+            flagged.discard(key)
+            resolved += 1
+    return resolved
+
+
+# -- the text ------------------------------------------------------------------------------
 def _day(moment: datetime | None, cal: WorkCalendar) -> str:
     return day_label(cal.local_date(moment)) if moment else "-"
 
 
+def _lead(days: int | None) -> str:
+    if days is None:
+        return "-"
+    return f"{abs(days)} working days {'before' if days >= 0 else 'after'}"
+
+
 def render_report(report: Report, transcript: dict) -> str:
     sc = transcript["scenario"]
-    cal = WorkCalendar(sc["timezone"], sc.get("holidays"))
+    cal = calendar_of(sc)
     names = {p["id"]: p.get("name") or p["id"] for p in sc.get("people", [])}
     out = [
         f"Assurance report: {report.name}, {report.people} people, {len(report.tasks)} tasks, "
         f"{_day(report.start, cal)} to {_day(report.end, cal)} {cal.local_date(report.end).year}",
         "",
     ]
+    out += _late_section(report, cal, names)
+    out += _noise_section(report)
+    if report.refused:
+        out.append(
+            f"Updates refused (only the owner, the creator or a manager may change a task): "
+            f"{report.refused}."
+        )
+    out += ["", "Managers' messages per week"]
+    out += _week_chart(report)
+    out += ["", "DMs and reminders per person per week"]
+    out += _person_table(report, names)
+    t = report.totals
+    out.append("")
+    out.append(
+        f"In all: {t['dm']} DMs, {t['reminder']} reminders, {t['escalation']} managers' messages, "
+        f"{t['resolved']} findings resolved."
+    )
+    return "\n".join(out)
+
+
+def _late_section(report: Report, cal: WorkCalendar, names: dict[str, str]) -> list[str]:
     late = report.late
-    out.append(f"Late or never finished: {len(late)} of {len(report.tasks)} tasks")
+    out = [f"Late or never finished: {len(late)} of {len(report.tasks)} tasks"]
     if late:
         out.append(
-            f"  {'task':<18} {'due':<11} {'finished':<11} {'first flagged':<24} {'lead time':<22} silence before"
+            f"  {'task':<18} {'due':<11} {'finished':<11} {'first flagged':<24} "
+            f"{'lead time':<23} silence before"
         )
         for t in late:
             flagged = (
@@ -190,47 +256,49 @@ def render_report(report: Report, transcript: dict) -> str:
                 if t.first_flag
                 else "never"
             )
-            if t.lead_days is None:
-                lead = "-"
-            elif t.lead_days >= 0:
-                lead = f"{t.lead_days} working days before"
-            else:
-                lead = f"{-t.lead_days} working days after"
+            due_day = _day(t.due and t.due - timedelta(microseconds=1), cal)
             out.append(
-                f"  {t.key[:18]:<18} {_day(t.due and t.due - timedelta(microseconds=1), cal):<11} "
-                f"{_day(t.finished, cal):<11} "
-                f"{flagged:<24} {lead:<22} {t.silence_days} working days"
+                f"  {t.key[:18]:<18} {due_day:<11} {_day(t.finished, cal):<11} "
+                f"{flagged:<24} {_lead(t.lead_days):<23} {t.silence_days} working days"
             )
     longest = report.longest_silence
     if longest:
         out.append(
-            f"Longest silence before a late task was flagged: {longest.silence_days} working days ({longest.key})."
+            f"Longest silence before a late task was flagged: {longest.silence_days} working "
+            f"days ({longest.key})."
         )
+    return out
+
+
+def _noise_section(report: Report) -> list[str]:
     on_time = report.on_time
     alerted = [t for t in on_time if t.alerts]
-    out.append(
-        f"Alerts on tasks that finished on time: {report.noise} messages on {len(alerted)} of {len(on_time)} tasks."
-    )
-    out.append("")
-    out.append("Managers' messages per week")
+    out = [
+        f"Alerts on tasks that finished on time: {report.noise} messages on {len(alerted)} "
+        f"of {len(on_time)} tasks."
+    ]
+    for t in sorted(alerted, key=lambda t: (-t.alerts, t.key)):
+        rules = ", ".join(f"{rule} {n}" for rule, n in t.alert_rules.items())
+        out.append(f"  {t.key[:18]:<18} {t.alerts:>3}  {rules}")
+    return out
+
+
+def _week_chart(report: Report) -> list[str]:
     top = max(report.managers_per_week.values(), default=0)
+    out = []
     for week, n in report.managers_per_week.items():
-        bar = "█" * n if top <= 40 else "█" * round(40 * n / top)
-        out.append(f"  w/c {day_label(week):<11} {bar} {n}")
-    out.append("")
-    out.append("DMs and reminders per person per week")
+        width = n if top <= CHART_WIDTH else round(CHART_WIDTH * n / top)
+        out.append(f"  w/c {day_label(week):<11} {n:>3} {'█' * width}".rstrip())
+    return out
+
+
+def _person_table(report: Report, names: dict[str, str]) -> list[str]:
+    if not report.dms_per_person_week:
+        return ["  none"]
     weeks = list(report.managers_per_week)
-    if report.dms_per_person_week:
-        out.append("  " + " " * 10 + "".join(f"{w.day:>3}/{w.month:<3}" for w in weeks) + "  total")
-        for person, counts in report.dms_per_person_week.items():
-            cells = "".join(f"{counts.get(w, 0) or '·':>7}" for w in weeks)
-            out.append(f"  {names.get(person, person)[:10]:<10}{cells}  {sum(counts.values()):>5}")
-    else:
-        out.append("  none")
-    t = report.totals
-    out.append("")
-    out.append(
-        f"In all: {t['dm']} DMs, {t['reminder']} reminders, {t['escalation']} managers' messages, "
-        f"{t['resolution']} resolutions."
-    )
-    return "\n".join(out)
+    head = "".join(f"{f'{w.day}/{w.month}':>7}" for w in weeks)
+    out = [f"  {'':<10}{head}  {'total':>5}"]
+    for person, counts in report.dms_per_person_week.items():
+        cells = "".join(f"{counts.get(w, 0) or '·':>7}" for w in weeks)
+        out.append(f"  {names.get(person, person)[:10]:<10}{cells}  {sum(counts.values()):>5}")
+    return out

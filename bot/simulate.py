@@ -4,8 +4,8 @@ through the real product and print the assurance report."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,14 +14,28 @@ from bot.monitor.policy import Policy, PolicyError
 from bot.replay import ReplayResult, replay
 from bot.report import compute_report, render_report
 from bot.scenario import Scenario, ScenarioError, load_scenario
+from bot.standin import SlackStandIn
+
+
+def policy_json(policy: Policy) -> dict:
+    """Every setting, typed, under the name `--policy` takes: feeding these back as overrides
+    gives the same policy."""
+    return {
+        "stall_days": policy.stall_days,
+        "pace_tolerance": policy.pace_tolerance,
+        "pace_min_used": policy.pace_min_used,
+        "escalation_days": policy.escalation_days,
+        "overdue_escalation_days": policy.overdue_escalation_days,
+        "reminder_cap": policy.reminder_cap,
+        "snooze_days": policy.snooze_days,
+        "snooze_max_days": policy.snooze_max_days,
+        "working_hours": f"{policy.day_start:%H:%M}-{policy.day_end:%H:%M}",
+        "send_budget": policy.send_budget,
+        "disabled": sorted(policy.disabled),
+    }
 
 
 def scenario_json(s: Scenario) -> dict:
-    policy = {
-        f.name: getattr(s.policy, f.name)
-        for f in dataclasses.fields(s.policy)
-        if getattr(s.policy, f.name) != getattr(Policy(), f.name)
-    }
     return {
         "name": s.name,
         "timezone": s.timezone,
@@ -32,25 +46,45 @@ def scenario_json(s: Scenario) -> dict:
         "start": s.start.isoformat(),
         "end": s.end.isoformat(),
         "sweep_every_seconds": int(s.sweep_every.total_seconds()),
-        "policy": {k: sorted(v) if isinstance(v, frozenset) else str(v) for k, v in policy.items()},
+        "policy": policy_json(s.policy),
     }
 
 
 def transcript(result: ReplayResult) -> dict:
-    """What `--json` writes: every message in the order sent, and every task's final state."""
+    """What `--json` writes: every message in the order sent, every task's final state, and
+    what could not be done (refused updates among the warnings)."""
     return {
         "scenario": scenario_json(result.scenario),
         "messages": [m.as_json() for m in result.messages],
         "tasks": result.final,
+        "refused": result.refused,
         "warnings": result.warnings,
     }
 
 
-def run_simulate(path: str, json_out: str | None, overrides: list[str]) -> int:
+def _writable(json_out: str) -> str | None:
+    """Why `--json OUT` cannot be written, found before the replay spends any time."""
+    out = Path(json_out)
+    if out.is_dir():
+        return f"{json_out} is a folder; give a file name such as out.json"
+    folder = out.parent
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    if not os.access(out if out.exists() else folder, os.W_OK):
+        return f"cannot write {json_out} (permission denied)"
+    return None
+
+
+def run_simulate(
+    path: str, json_out: str | None, overrides: list[str], *, standin: SlackStandIn | None = None
+) -> int:
     try:
         Policy().with_overrides(overrides)
     except PolicyError as exc:
         print(f"vigil: --policy: {exc}", file=sys.stderr)
+        return 2
+    if json_out and (problem := _writable(json_out)):
+        print(f"vigil: --json: {problem}", file=sys.stderr)
         return 2
     try:
         scenario = load_scenario(path, overrides)
@@ -58,15 +92,20 @@ def run_simulate(path: str, json_out: str | None, overrides: list[str]) -> int:
         print(f"vigil: {exc}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    result = asyncio.run(replay(scenario))
+    result = asyncio.run(replay(scenario, standin=standin))
     data = transcript(result)
     print(render_report(compute_report(data), data))
     for warning in result.warnings:
         print(f"warning: {warning}")
     print(
-        f"({result.sweeps:,} sweeps of simulated time replayed in {time.perf_counter() - started:.1f} s)"
+        f"({result.sweeps:,} sweeps of simulated time, {result.swept:,} with something to do, "
+        f"replayed in {time.perf_counter() - started:.1f} s)"
     )
     if json_out:
-        Path(json_out).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        try:
+            Path(json_out).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            print(f"vigil: --json: cannot write {json_out} ({exc.strerror})", file=sys.stderr)
+            return 1
         print(f"transcript written to {json_out}")
     return 0

@@ -1,0 +1,99 @@
+"""The replay: jumping over idle sweeps changes nothing that was said, and an update obeys the
+same rule as the slash commands (the owner, the creator or a manager may change a task)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.db import make_engine, transaction
+from bot.demo import demo_path
+from bot.models import Event
+from bot.replay import replay
+from bot.scenario import load_scenario, parse_scenario
+from bot.simulate import transcript
+
+
+def scenario(*updates: dict, owner: str = "UDANA", managers: tuple = ("UMARCUS",)) -> dict:
+    return {
+        "team": {"timezone": "Europe/London", "channel": "CMANAGERS", "managers": list(managers)},
+        "people": [{"id": "UDANA"}, {"id": "UMARCUS"}, {"id": "UTOM"}, {"id": "ULEE"}],
+        "start": "2026-01-05T08:00",
+        "end": "2026-01-16T18:00",
+        "tasks": [
+            {
+                "key": "filing",
+                "title": "Q3 filing",
+                "owner": owner,
+                "creator": "ULEE",
+                "created": "2026-01-05T09:00",
+                "due": "2026-01-16",
+                "updates": list(updates),
+            }
+        ],
+    }
+
+
+async def test_skipping_idle_sweeps_leaves_the_transcript_unchanged():
+    demo = load_scenario(demo_path())
+    fast = await replay(demo)
+    slow = await replay(demo, skip_idle=False)
+    assert fast.swept < slow.swept == fast.sweeps  # it did skip, and counted them all
+    assert fast.messages and fast.messages == slow.messages
+    assert transcript(fast) == transcript(slow)
+
+
+async def test_an_update_by_someone_who_may_not_change_the_task_is_refused(tmp_path):
+    raw = scenario(
+        {"at": "2026-01-06T10:00", "by": "UTOM", "progress": 40},  # neither owner nor creator
+        {"at": "2026-01-07T10:00", "by": "UDANA", "progress": 50},  # the owner
+        {"at": "2026-01-08T10:00", "by": "UMARCUS", "progress": 60},  # a manager
+        {"at": "2026-01-09T10:00", "by": "ULEE", "progress": 70},  # the creator
+    )
+    result = await replay(parse_scenario(raw), workdir=tmp_path)
+    task = result.final["filing"]
+    progress = [(e["by"], e["new"]) for e in task["history"] if e["kind"] == "progress"]
+    assert progress == [("UDANA", "50"), ("UMARCUS", "60"), ("ULEE", "70")]
+    assert result.refused == [
+        {"at": "2026-01-06T10:00:00+00:00", "task": "filing", "by": "UTOM", "what": "progress 40"}
+    ]
+    assert len(result.warnings) == 1
+    assert (
+        "progress 40 by UTOM refused: only the owner (UDANA), the creator (ULEE)"
+        in (result.warnings[0])
+    )
+    engine = make_engine(f"sqlite:///{tmp_path / 'replay.db'}")
+    with transaction(engine) as session:  # the refused update left no trace
+        assert session.execute(select(func.count()).where(Event.actor == "UTOM")).scalar() == 0
+    engine.dispose()
+
+
+async def test_a_former_owner_may_no_longer_change_the_task():
+    raw = scenario(
+        {"at": "2026-01-06T10:00", "by": "UMARCUS", "owner": "UTOM"},
+        {"at": "2026-01-07T10:00", "by": "UDANA", "progress": 40},  # no longer the owner
+        {"at": "2026-01-07T11:00", "by": "UTOM", "progress": 45},  # the new owner
+    )
+    result = await replay(parse_scenario(raw))
+    assert [r["by"] for r in result.refused] == ["UDANA"]
+    assert result.final["filing"]["progress"] == 45
+
+
+async def test_what_cannot_be_known_before_the_replay_is_a_warning_not_a_crash():
+    raw = scenario(
+        {"at": "2026-01-06T10:00", "by": "UDANA", "snooze": "stalled"},  # no alert open yet
+        {"at": "2026-01-07T10:00", "by": "UDANA", "progress": 100},
+        {"at": "2026-01-08T10:00", "by": "UDANA", "progress": 50},  # after done
+    )
+    result = await replay(parse_scenario(raw))
+    assert len(result.warnings) == 2 and result.refused == []
+    assert "no open stalled alert to snooze" in result.warnings[0]
+    assert "already done" in result.warnings[1]
+    assert result.final["filing"]["status"] == "done"
+
+
+async def test_what_happens_after_the_last_sweep_still_counts_in_the_final_state():
+    raw = scenario({"at": "2026-01-16T18:05", "by": "UDANA", "progress": 100})
+    raw["end"] = "2026-01-16T18:10"  # the last sweep of 30 minutes is at 18:00
+    result = await replay(parse_scenario(raw))
+    assert result.final["filing"]["status"] == "done"
+    assert result.final["filing"]["closed_at"] == "2026-01-16T18:05:00+00:00"
