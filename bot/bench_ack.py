@@ -301,7 +301,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="vigil-ack-") as tmp:
         vigil, bare, sweeps = asyncio.run(
-            measure(int(args.tasks), args.rate, args.seconds, Path(tmp))
+            measure(int(args.tasks), args.rate, args.seconds, Path(tmp), sweeping=not args.no_sweep)
         )
     print(
         f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

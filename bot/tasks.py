@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlmodel import Session
 
 from bot.models import BLOCKED, CANCELLED, DONE, LIVE_STATUSES, OPEN, Event, Task
@@ -269,12 +269,3 @@ def add_note(session: Session, task_id: int, note: str, *, by: str, now: datetim
     _record(session, task, "note", by, now, note=note[:MAX_TEXT])
     return task
 
-
-def progress_points(session: Session, task_id: int) -> list[tuple[datetime, int]]:
-    """(when, progress) from creation on: the input to the forecast."""
-    rows = session.execute(
-        select(Event.at, Event.kind, Event.new)
-        .where(Event.task_id == task_id, Event.kind.in_(("created", "progress")))
-        .order_by(Event.id)
-    ).all()
-    return [(at, int(new or 0)) for at, _kind, new in rows]

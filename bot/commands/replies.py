@@ -13,10 +13,9 @@ from bot.commands.context import Context
 from bot.commands.grammar import USAGE
 from bot.models import LIVE_STATUSES, Event, Finding, Task
 from bot.monitor.alerts import task_view
-from bot.monitor.forecast import forecast_from_history
+from bot.monitor.forecast import forecast_for
 from bot.monitor.messages import RULE_TITLES
 from bot.monitor.rules import time_used
-from bot.tasks import progress_points
 
 
 def day(ctx: Context, instant: datetime) -> str:
@@ -38,11 +37,8 @@ def summarize(
     task: Task,
     now: datetime,
     findings: list[str],
-    points: list[tuple[datetime, int]] | None = None,
 ) -> views.TaskSummary:
     view = task_view(session, task)
-    if points is None:
-        points = progress_points(session, task.id)
     return views.TaskSummary(
         id=task.id,
         title=task.title,
@@ -55,28 +51,12 @@ def summarize(
         else None,
         used=time_used(view, now, ctx.cal),
         findings=tuple(findings),
-        forecast=forecast_from_history(points, due_at=task.due_at, now=now, cal=ctx.cal),
+        forecast=forecast_for(task, now, ctx.cal),
         block_reason=task.block_reason,
         parent_id=task.parent_id,
         description=task.description,
         link=task.link,
     )
-
-
-def progress_points_of(
-    session: Session, task_ids: list[int]
-) -> dict[int, list[tuple[datetime, int]]]:
-    """The forecast's input for many tasks in one query (App Home and /task list)."""
-    points: dict[int, list[tuple[datetime, int]]] = {tid: [] for tid in task_ids}
-    if task_ids:
-        rows = session.execute(
-            select(Event.task_id, Event.at, Event.new)
-            .where(Event.task_id.in_(task_ids), Event.kind.in_(("created", "progress")))
-            .order_by(Event.id)
-        )
-        for task_id, at, new in rows:
-            points[task_id].append((at, int(new or 0)))
-    return points
 
 
 def open_findings(session: Session, task_ids: list[int]) -> dict[int, list[str]]:
@@ -127,8 +107,8 @@ def my_summaries(
         ).scalars()
     )
     ids_ = [t.id for t in tasks]
-    found, points = open_findings(session, ids_), progress_points_of(session, ids_)
-    items = [summarize(session, ctx, t, now, found.get(t.id, []), points[t.id]) for t in tasks]
+    found = open_findings(session, ids_)
+    items = [summarize(session, ctx, t, now, found.get(t.id, [])) for t in tasks]
     return views.Page(items, total, number, size)
 
 

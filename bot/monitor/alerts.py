@@ -10,11 +10,10 @@ from sqlmodel import Session
 from bot.calendar import WorkCalendar
 from bot.models import Finding, Notification, SlackUser, Task
 from bot.monitor import messages
-from bot.monitor.forecast import forecast_from_history
+from bot.monitor.forecast import forecast_for
 from bot.monitor.ladder import MANAGERS
 from bot.monitor.policy import Policy
 from bot.monitor.rules import RULES_BY_ID, TaskView, time_used
-from bot.tasks import progress_points
 
 
 def task_view(session: Session, task: Task) -> TaskView:
@@ -64,9 +63,7 @@ def alert_for(
         now=now,
         cal=cal,
         used=time_used(view, now, cal),
-        forecast=forecast_from_history(
-            progress_points(session, task.id), due_at=task.due_at, now=now, cal=cal
-        ),
+        forecast=forecast_for(task, now, cal),
         block_reason=task.block_reason,
         parent_id=task.parent_id,
         reminders=finding.reminders,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from bot.calendar import WorkCalendar
 
@@ -44,18 +45,15 @@ def forecast(
     return Forecast(finish_day, late, pace * cal.day_seconds())
 
 
-def forecast_from_history(
-    points: list[tuple[datetime, int]], *, due_at: datetime | None, now: datetime, cal: WorkCalendar
-) -> Forecast | None:
-    """`points` are (when, progress) from the task's events, oldest first, creation included."""
-    if not points:
-        return None
-    start, start_progress = points[0]
+def forecast_for(task: Any, now: datetime, cal: WorkCalendar) -> Forecast | None:
+    """The forecast of a task from its own columns: every task starts at 0% when it is created,
+    and its progress column is the newest of its progress events, so the pace since the start
+    needs no read of the history."""
     return forecast(
-        start=start,
-        start_progress=start_progress,
-        progress=points[-1][1],
-        due_at=due_at,
+        start=task.created_at,
+        start_progress=0,
+        progress=task.progress,
+        due_at=task.due_at,
         now=now,
         cal=cal,
     )

@@ -2,7 +2,8 @@
 
 A task's history enters through two values derived from its events: `activity_at`, when the
 stall clock last restarted (creation, a progress change, a reassignment; never the bot's own
-messages, notes or snoozes), and `progress_points`, used by the forecast.
+messages, notes or snoozes), and `progress`, the newest progress event, which with
+`created_at` gives the forecast its pace.
 
 Each rule has a `check_*` that says whether it fires now and why, in numbers, and a `wake_*`
 that says when, with nothing else changing, its answer could next change. The sweep uses the
