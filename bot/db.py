@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, bindparam, create_engine, event, tuple_
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
@@ -43,6 +44,16 @@ def make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def after_cursor(at_column: Any, id_column: Any) -> Any:
+    """`(at, id) > (:after_at, :after_id)`: where the next page starts, in (instant, id) order.
+    The parameters take the columns' types. Untyped, an aware instant reaches SQLite as
+    Python's own text for it (`...123456+00:00`), which sorts after the same instant as stored
+    (`...123456`), and every row sharing the last row's instant was skipped until a later sweep."""
+    return tuple_(at_column, id_column) > tuple_(
+        bindparam("after_at", type_=at_column.type), bindparam("after_id", type_=id_column.type)
+    )
 
 
 def create_schema(engine: Engine) -> None:

@@ -13,10 +13,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
-from bot.db import transaction
+from bot.db import after_cursor, transaction
 from bot.models import LIVE_STATUSES, Finding, Notification, SlackUser, State, Task
 from bot.monitor import ladder
 from bot.monitor.alerts import alert_for, render
@@ -83,8 +83,7 @@ _DUE_BATCH = (
     .where(
         Notification.status == "pending",
         Notification.not_before <= bindparam("now"),
-        tuple_(Notification.not_before, Notification.id)
-        > tuple_(bindparam("after_at"), bindparam("after_id")),
+        after_cursor(Notification.not_before, Notification.id),
     )
     .order_by(Notification.not_before, Notification.id)
     .limit(bindparam("limit"))
@@ -108,7 +107,7 @@ class Deliverer:
                 # Over this sweep's budget: count what waits, without building its messages.
                 report.left += self._count_due(now)
                 return report
-            batch, cursor = self._prepare_batch(now, cursor, report, limit=min(room, 200))
+            batch, cursor = self._prepare_batch(now, cursor, report, limit=min(room, self.m.page_size))
             if not batch:
                 return report
             for item in batch:

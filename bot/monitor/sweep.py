@@ -15,11 +15,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, func, or_, select, tuple_, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from bot.db import transaction
+from bot.db import after_cursor, transaction
 from bot.models import LIVE_STATUSES, Finding, Notification, SlackUser, State, Task
 from bot.monitor import ladder
 from bot.monitor.alerts import alert_for, render
@@ -113,7 +113,7 @@ _TASK_PAGE = (
     .outerjoin(_OWNER, _OWNER.id == Task.owner_id)
     .where(
         Task.next_check_at <= bindparam("now"),
-        tuple_(Task.next_check_at, Task.id) > tuple_(bindparam("after_at"), bindparam("after_id")),
+        after_cursor(Task.next_check_at, Task.id),
     )
     .order_by(Task.next_check_at, Task.id)
     .limit(bindparam("page"))
@@ -125,8 +125,7 @@ _FINDING_PAGE = (
     .where(
         Finding.status == "open",
         Finding.next_action_at <= bindparam("now"),
-        tuple_(Finding.next_action_at, Finding.id)
-        > tuple_(bindparam("after_at"), bindparam("after_id")),
+        after_cursor(Finding.next_action_at, Finding.id),
     )
     .order_by(Finding.next_action_at, Finding.id)
     .limit(bindparam("page"))

@@ -291,3 +291,24 @@ async def test_the_send_budget_leaves_the_rest_for_the_next_sweep(monitor, stand
     assert len(report.sent) == 2 and report.delivery.left == 1
     await run_sweep(monitor, london("2026-01-05T09:15"))
     assert len(dms_to(standin, "UMARCUS")) == 5
+
+
+async def test_one_sweep_covers_every_task_finding_and_message_sharing_an_instant(
+    monitor, standin, engine
+):
+    """Pages follow (instant, id). Tasks changed at one instant (a settings change marks every
+    open task at once, to the microsecond), findings due at one instant and messages decided
+    at one instant must all be seen by one sweep, page after page, none left for the next."""
+    monitor.page_size = 3
+    created = london("2026-01-05T09:00:00.123456")
+    for n in range(7):
+        create(engine, title=f"Unowned {n}", due_at=london("2026-02-27T00:00"), now=created)
+
+    report = await run_sweep(monitor, london("2026-01-05T09:05:00.654321"))
+    assert (report.checked, report.opened, len(report.sent)) == (7, 7, 7)
+    assert len(dms_to(standin, "UMARCUS")) == 7
+
+    # A working day later the seven findings are due at one instant too: seven escalations.
+    report = await run_sweep(monitor, london("2026-01-06T09:05:00.654321"))
+    escalations = [s for s in report.sent if s.kind == "escalation"]
+    assert len(escalations) == 7 and len(standin.messages(MANAGERS)) == 7
