@@ -1,6 +1,9 @@
-"""Engine and sessions. SQLite runs in WAL mode, and every transaction takes the write lock
-up front (`BEGIN IMMEDIATE`), so a `sweep` beside the bot waits its turn instead of failing
-with "database is locked" when a read transaction tries to become a write one."""
+"""Engine and sessions. SQLite runs in WAL mode, and every transaction that may write takes the
+write lock up front (`BEGIN IMMEDIATE`), so a `sweep` beside the bot waits its turn instead of
+failing with "database is locked" when a read transaction tries to become a write one. What
+only reads (`reading`) begins deferred: in WAL mode a reader works on a snapshot, neither
+waiting for the write lock nor holding it, so lists, App Home and a sweep's judging go on
+while another process writes."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from sqlmodel import Session, SQLModel
 from bot import models  # noqa: F401  (registers the tables)
 
 BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "vigil_read_only"
 
 
 def make_engine(url: str) -> Engine:
@@ -41,7 +45,8 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -66,3 +71,12 @@ def transaction(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         with session.begin():
             yield session
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A unit of work that only reads: one consistent snapshot, and on SQLite no write lock."""
+    with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+        with Session(bind=conn, expire_on_commit=False) as session:
+            with session.begin():
+                yield session

@@ -393,6 +393,7 @@ async def replay(
             monotonic=_SteppingClock(),
             db_in_thread=False,
             count_open_tasks=False,
+            exclusive=True,
         )
         try:
             actions = _timeline(scenario)

@@ -268,4 +268,3 @@ def add_note(session: Session, task_id: int, note: str, *, by: str, now: datetim
     task = get_task(session, task_id)
     _record(session, task, "note", by, now, note=note[:MAX_TEXT])
     return task
-

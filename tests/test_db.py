@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from bot import tasks as service
 from bot.calendar import WorkCalendar
-from bot.db import create_schema, make_engine, transaction
-from bot.models import Event, Finding
+from bot.db import create_schema, make_engine, reading, transaction
+from bot.models import Event, Finding, Task
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import run_sweep
 from tests.conftest import london
@@ -63,3 +63,30 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     engine.dispose()
+
+
+def test_what_only_reads_goes_on_while_another_process_holds_the_write_lock(tmp_path):
+    """Lists, App Home and a sweep's judging read a snapshot: they neither wait for a writer
+    in another process (a long sweep page, a `sweep` beside the bot) nor hold one up."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    bot_engine, sweep_engine = make_engine(url), make_engine(url)
+    create_schema(bot_engine)
+    with transaction(bot_engine) as s:
+        service.create_task(s, title="committed", creator="UMARCUS", now=START)
+    seen: list[list[str]] = []
+
+    def list_tasks() -> None:
+        with reading(bot_engine) as s:
+            seen.append(list(s.execute(select(Task.title)).scalars()))
+
+    with transaction(sweep_engine) as writer:  # the write lock, held until this block ends
+        service.create_task(writer, title="not yet committed", creator="UMARCUS", now=START)
+        writer.flush()
+        reader = threading.Thread(target=list_tasks)
+        reader.start()
+        reader.join(timeout=10)  # a reader that waited for the lock would still be waiting
+        assert not reader.is_alive() and seen == [["committed"]]
+    with reading(bot_engine) as s:
+        assert s.execute(select(func.count()).select_from(Task)).scalar() == 2
+    bot_engine.dispose()
+    sweep_engine.dispose()

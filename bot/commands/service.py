@@ -17,7 +17,7 @@ from bot import tasks as taskops
 from bot.commands import replies
 from bot.commands.context import Context
 from bot.commands.grammar import Command, UsageError
-from bot.db import transaction
+from bot.db import reading, transaction
 from bot.models import Finding, Task
 from bot.monitor import ladder
 from bot.monitor.alerts import task_view
@@ -60,15 +60,22 @@ def early_findings(session: Session, ctx: Context, task: Task, now: datetime) ->
     ]
 
 
+# Verbs that only read: they work on a snapshot and never wait for a sweep that is writing.
+READS = frozenset({"show", "list", "team", "help"})
+
+
 def run(
     ctx: Context, cmd: Command, user: str, *, key: str | None = None, link: str | None = None
 ) -> Reply:
     """Carry out a parsed command for `user`. Raises UsageError, TaskError or Refused before
     anything is stored."""
     now = ctx.clock()
-    with transaction(ctx.engine) as session:
-        if cmd.verb == "add":
-            return _add(session, ctx, cmd, user, now, key, link)
+    if cmd.verb not in READS:
+        with transaction(ctx.engine) as session:
+            if cmd.verb == "add":
+                return _add(session, ctx, cmd, user, now, key, link)
+            return _change(session, ctx, cmd, user, now)
+    with reading(ctx.engine) as session:
         if cmd.verb == "show":
             return replies.build_task_card(
                 session, ctx, taskops.get_task(session, cmd.task_id), now
@@ -79,9 +86,7 @@ def run(
             if not ctx.is_manager(user):
                 raise Refused("`/task team` is for managers; `/task list` shows your own tasks.")
             return Reply(*replies.build_team(session, ctx, now, cmd.page))
-        if cmd.verb == "help":
-            return Reply(*replies.build_help())
-        return _change(session, ctx, cmd, user, now)
+        return Reply(*replies.build_help())
 
 
 def _add(

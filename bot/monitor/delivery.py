@@ -107,7 +107,9 @@ class Deliverer:
                 # Over this sweep's budget: count what waits, without building its messages.
                 report.left += self._count_due(now)
                 return report
-            batch, cursor = self._prepare_batch(now, cursor, report, limit=min(room, self.m.page_size))
+            batch, cursor = self._prepare_batch(
+                now, cursor, report, limit=min(room, self.m.page_size)
+            )
             if not batch:
                 return report
             for item in batch:

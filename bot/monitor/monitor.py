@@ -41,6 +41,9 @@ class Monitor:
     # replay has no one else on its loop and runs it inline.
     db_in_thread: bool = True
     count_open_tasks: bool = True  # for the sweep's report; a replay does not need it
+    # No one else writes to this database while a sweep runs (a replay's own file): pages are
+    # judged inside their write transaction, one transaction a page instead of two.
+    exclusive: bool = False
     # Set by the bot: the deciding step runs in a worker process (bot/monitor/worker.py).
     worker: object | None = None
     settings_checked: bool = False

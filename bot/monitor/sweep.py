@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from bot.db import after_cursor, transaction
+from bot.db import after_cursor, reading, transaction
 from bot.models import LIVE_STATUSES, Finding, Notification, SlackUser, State, Task
 from bot.monitor import ladder
 from bot.monitor.alerts import alert_for, render
@@ -93,31 +93,37 @@ class SweepReport:
 
 # -- evaluation --------------------------------------------------------------------------
 _PARENT, _OWNER = aliased(Task), aliased(SlackUser)
-# Built once and bound per page: statement construction is most of a small sweep's cost.
-_TASK_PAGE = (
-    select(
-        Task.id,
-        Task.status,
-        Task.progress,
-        Task.created_at,
-        Task.activity_at,
-        Task.owner_id,
-        Task.creator_id,
-        Task.due_at,
-        Task.parent_id,
-        Task.next_check_at,
-        _PARENT.due_at,
-        _OWNER.deleted,
-    )
+# What the rules read of a task: one row each, with its parent's deadline and whether its
+# owner left. Built once and bound per page: statement construction is most of a small
+# sweep's cost.
+_COLUMNS = (
+    Task.id,
+    Task.status,
+    Task.progress,
+    Task.created_at,
+    Task.activity_at,
+    Task.owner_id,
+    Task.creator_id,
+    Task.due_at,
+    Task.parent_id,
+    Task.next_check_at,
+    _PARENT.due_at,
+    _OWNER.deleted,
+)
+_TASKS = (
+    select(*_COLUMNS)
     .outerjoin(_PARENT, _PARENT.id == Task.parent_id)
     .outerjoin(_OWNER, _OWNER.id == Task.owner_id)
-    .where(
+)
+_TASK_PAGE = (
+    _TASKS.where(
         Task.next_check_at <= bindparam("now"),
         after_cursor(Task.next_check_at, Task.id),
     )
     .order_by(Task.next_check_at, Task.id)
     .limit(bindparam("page"))
 )
+_TASKS_BY_ID = _TASKS.where(Task.id.in_(bindparam("ids", expanding=True)))
 _FINDING_PAGE = (
     select(Finding, Task.owner_id, Task.creator_id, _OWNER.deleted)
     .join(Task, Task.id == Finding.task_id)
@@ -135,55 +141,50 @@ _SET_WAKE = (
     .where(Task.__table__.c.id == bindparam("tid"))
     .values(next_check_at=bindparam("wake"))
 )
+_OPEN_FINDINGS = select(Finding.task_id, Finding.rule, Finding.id).where(
+    Finding.task_id.in_(bindparam("ids", expanding=True)), Finding.status == "open"
+)
+_NEXT_CHECK = 9  # the row's place of Task.next_check_at: the page cursor, with the id
 
 
 def _page_params(now: datetime, after: tuple, m: Monitor) -> dict:
     return {"now": now, "after_at": after[0], "after_id": after[1], "page": m.page_size}
 
 
-def _check_page(
-    session: Session, now: datetime, m: Monitor, after: tuple, report: SweepReport
-) -> tuple | None:
-    rows = session.execute(_TASK_PAGE, _page_params(now, after, m)).all()
-    if not rows:
-        return None
-    ids = [r[0] for r in rows]
-    open_findings: dict[int, dict[str, Finding]] = {}
-    for f in session.execute(
-        select(Finding).where(Finding.task_id.in_(ids), Finding.status == "open")
-    ).scalars():
-        open_findings.setdefault(f.task_id, {})[f.rule] = f
+def _judge(row, now: datetime, m: Monitor) -> tuple[dict, datetime | None]:  # type: ignore[no-untyped-def]
+    """The rules' verdict on one row: what fires (rule -> facts) and when to look again."""
+    (tid, status, progress, created, activity, owner_id, _creator, due, parent_id, _nc,
+     parent_due, owner_gone) = row  # fmt: skip
+    if status not in LIVE_STATUSES:
+        return {}, None
+    view = TaskView(
+        id=tid,
+        status=status,
+        progress=progress,
+        created_at=created,
+        activity_at=activity,
+        owner_id=owner_id,
+        owner_active=not owner_gone,
+        due_at=due,
+        parent_id=parent_id,
+        parent_due_at=parent_due,
+    )
+    return evaluate(view, now, m.policy, m.cal)
+
+
+def _apply(
+    session: Session, now: datetime, m: Monitor, verdicts: list, report: SweepReport
+) -> None:
+    """Open and resolve findings to match each (row, verdict), and set each task's next look."""
+    ids = [row[0] for row, _ in verdicts]
+    # Which rules are open, as plain rows: most stay open, and only those that resolve are
+    # loaded whole.
+    open_findings: dict[int, dict[str, int]] = {}
+    for task_id, rule, finding_id in session.execute(_OPEN_FINDINGS, {"ids": ids}):
+        open_findings.setdefault(task_id, {})[rule] = finding_id
     wakes = []
-    for (
-        tid,
-        status,
-        progress,
-        created,
-        activity,
-        owner_id,
-        creator,
-        due,
-        parent_id,
-        _nc,
-        parent_due,
-        owner_gone,
-    ) in rows:
-        if status in LIVE_STATUSES:
-            view = TaskView(
-                id=tid,
-                status=status,
-                progress=progress,
-                created_at=created,
-                activity_at=activity,
-                owner_id=owner_id,
-                owner_active=not owner_gone,
-                due_at=due,
-                parent_id=parent_id,
-                parent_due_at=parent_due,
-            )
-            fired, wake = evaluate(view, now, m.policy, m.cal)
-        else:
-            fired, wake = {}, None
+    for row, (fired, wake) in verdicts:
+        tid, owner_id, creator, owner_gone = row[0], row[5], row[6], row[11]
         current = open_findings.get(tid, {})
         for rule, facts in fired.items():
             if rule not in current:
@@ -198,16 +199,56 @@ def _check_page(
                     policy=m.policy,
                 )
                 report.opened += 1
-        for rule, finding in current.items():
+        for rule, finding_id in current.items():
             if rule not in fired:
-                ladder.resolve(session, finding, now)
+                ladder.resolve(session, session.get(Finding, finding_id), now)
                 report.resolved += 1
         wakes.append({"tid": tid, "wake": wake})
-    session.execute(_SET_WAKE, wakes)
+    if wakes:
+        session.execute(_SET_WAKE, wakes)
+
+
+def _check_page(
+    session: Session, now: datetime, m: Monitor, after: tuple, report: SweepReport
+) -> tuple | None:
+    """One page read, judged and applied in one transaction: for a database no one else
+    writes to meanwhile (a dry run, a replay)."""
+    rows = session.execute(_TASK_PAGE, _page_params(now, after, m)).all()
+    if not rows:
+        return None
+    _apply(session, now, m, [(row, _judge(row, now, m)) for row in rows], report)
     report.checked += len(rows)
-    if len(rows) < m.page_size:
-        return None  # that was the last page
-    return rows[-1][9], rows[-1][0]
+    return (rows[-1][_NEXT_CHECK], rows[-1][0]) if len(rows) == m.page_size else None
+
+
+def _check_page_beside_others(
+    now: datetime, m: Monitor, after: tuple, report: SweepReport
+) -> tuple | None:
+    """One page, judged with no write lock held: the page is read from a snapshot and judged
+    (the CPU work, most of a page's time), and only then does a short write transaction apply
+    the verdicts. Held through the judging, SQLite's write lock was free only between pages,
+    and a command waiting for it could wait out its whole busy timeout.
+
+    A task changed in between (a command, a parent's new deadline) reads differently when
+    applying: it is judged again as it now is, inside the write transaction, or left alone
+    when its change made it due after `now`."""
+    with reading(m.engine) as session:
+        rows = session.execute(_TASK_PAGE, _page_params(now, after, m)).all()
+    if not rows:
+        return None
+    judged = {row[0]: (row, _judge(row, now, m)) for row in rows}
+    with transaction(m.engine) as session:
+        verdicts = []
+        for row in session.execute(_TASKS_BY_ID, {"ids": list(judged)}):
+            seen, verdict = judged[row[0]]
+            if row != seen:
+                if row[_NEXT_CHECK] is None or row[_NEXT_CHECK] > now:
+                    continue
+                verdict = _judge(row, now, m)
+            verdicts.append((row, verdict))
+        _apply(session, now, m, verdicts, report)
+    report.checked += len(rows)
+    return (rows[-1][_NEXT_CHECK], rows[-1][0]) if len(rows) == m.page_size else None
 
 
 def _ladder_page(session: Session, now: datetime, m: Monitor, after: tuple) -> tuple | None:
@@ -235,6 +276,17 @@ def _decide(
             if commit_pages:
                 session.commit()
                 session.expunge_all()  # keep memory flat: nothing is carried between pages
+
+
+def _decide_beside_others(now: datetime, m: Monitor, report: SweepReport) -> None:
+    """The tasks page by page, each judged outside the write lock; then the ladder."""
+    after: tuple | None = EPOCH_KEY
+    while after is not None:
+        after = _check_page_beside_others(now, m, after, report)
+    after = EPOCH_KEY
+    while after is not None:
+        with transaction(m.engine) as session:
+            after = _ladder_page(session, now, m, after)
 
 
 # -- the sweep ---------------------------------------------------------------------------
@@ -314,6 +366,9 @@ def _finish(m: Monitor, holder: str, now: datetime) -> None:
 
 
 def _decide_and_commit(now: datetime, m: Monitor, report: SweepReport) -> None:
+    if not m.exclusive:
+        _decide_beside_others(now, m, report)
+        return
     with Session(m.engine, expire_on_commit=False) as session:
         session.begin()
         _decide(session, now, m, report, commit_pages=True)

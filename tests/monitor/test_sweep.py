@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot import tasks as service
 from bot.db import transaction
-from bot.models import Finding, Notification
+from bot.models import Finding, Notification, Task
 from bot.monitor import ladder
 from bot.monitor.sweep import run_sweep
 from tests.conftest import MANAGERS, london
@@ -312,3 +312,34 @@ async def test_one_sweep_covers_every_task_finding_and_message_sharing_an_instan
     report = await run_sweep(monitor, london("2026-01-06T09:05:00.654321"))
     escalations = [s for s in report.sent if s.kind == "escalation"]
     assert len(escalations) == 7 and len(standin.messages(MANAGERS)) == 7
+
+
+async def test_a_command_landing_while_its_page_is_judged_is_not_overwritten(
+    monitor, standin, engine, monkeypatch
+):
+    """A page is judged outside the write lock, so a command can change a task in between.
+    The stale verdict must not stand: the task is judged again as it now is, or, when the
+    command came after the sweep's `now`, left for the next sweep."""
+    from bot.monitor import sweep
+
+    early = create(engine, title="Assigned just in time", due_at=london("2026-02-27T00:00"))
+    late = create(engine, title="Assigned after the sweep began", due_at=london("2026-02-27T00:00"))
+    now = london("2026-01-05T10:00")
+    judge, landed = sweep._judge, []
+
+    def judge_while_commands_land(row, at, m):
+        if not landed:  # Dana takes both tasks, from Slack, as the page is being judged
+            with transaction(engine) as s:
+                service.assign(s, early, "UDANA", by="UMARCUS", now=now - timedelta(minutes=1))
+                service.assign(s, late, "UDANA", by="UMARCUS", now=now + timedelta(minutes=1))
+            landed.append(True)
+        return judge(row, at, m)
+
+    monkeypatch.setattr(sweep, "_judge", judge_while_commands_land)
+    report = await run_sweep(monitor, now)
+    assert landed and report.opened == 0 and report.sent == []
+    with transaction(engine) as s:
+        assert s.execute(select(func.count()).select_from(Finding)).scalar() == 0
+        checks = dict(s.execute(select(Task.id, Task.next_check_at)).all())
+    assert checks[late] == now + timedelta(minutes=1)  # the next sweep judges it
+    assert dms_to(standin, "UMARCUS") == []
