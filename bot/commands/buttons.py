@@ -68,14 +68,16 @@ async def _finish(
     ctx: Context, body: dict, client: AsyncWebClient, reply: service.Reply, user: str
 ) -> None:
     """Replace the clicked message (or refresh App Home), then republish the Homes touched."""
+    touched = reply.touched | {user}
     if body.get("container", {}).get("type") == "view":
         await publish_home(ctx, client, user)
+        touched.discard(user)  # the Home clicked in is the one just published
     elif body.get("response_url"):
         line = f":white_check_mark: <@{user}>: {reply.text}"
         await responder(ctx, body)(
             replace_original=True, text=reply.text, blocks=settled_blocks(body, line)
         )
-    ctx.spawn(republish(ctx, client, reply.touched - {user}))
+    ctx.spawn(republish(ctx, client, touched))
     if ctx.nudge:
         ctx.nudge()
 

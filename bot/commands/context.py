@@ -33,6 +33,7 @@ class Context:
     background: set = field(default_factory=set)
     home_busy: set[str] = field(default_factory=set)
     home_dirty: set[str] = field(default_factory=set)
+    home_at: dict[str, float] = field(default_factory=dict)  # the last rebuild (monotonic)
 
     def is_manager(self, user_id: str) -> bool:
         return user_id in self.managers

@@ -61,6 +61,16 @@ async def test_done_closes_the_task_and_the_sweep_resolves_both_messages(wire, s
     everything_valid(standin)
 
 
+async def test_done_on_a_dm_takes_the_task_off_the_clickers_app_home(wire, standin):
+    dm, _ = await stalled_dm(wire)
+    homes = lambda: [c for c in standin.calls_to("views.publish") if c.params["user_id"] == "UDANA"]  # noqa: E731
+    seen = len(homes())
+    await click(wire, dm, {"action_id": ids.ACTION_DONE, "type": "button", "value": "done"})
+    await settle(lambda: len(homes()) > seen)
+    home = json.dumps(homes()[-1].params["view"])
+    assert len(homes()) > seen and "Q3 filing" not in home
+
+
 async def test_snooze_holds_reminders(wire, standin):
     dm, _ = await stalled_dm(wire)
     answer = await click(
