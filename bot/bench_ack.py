@@ -1,11 +1,14 @@
 """`python -m bot.bench_ack`: how fast Vigil acknowledges Slack while a big sweep runs.
 
 Signed slash commands (`/task progress`, `/task list`) and button clicks (progress select) go
-to the HTTP app at a steady 100 requests a second for 30 s, from a separate process that also
-plays Slack's Web API (the app's replies and DMs go there), while the app's monitor sweeps a
-100,000-task database over and over, judging every task each time. The time to the HTTP
-answer (the ack) is measured per request. The same load then goes, in the same run, to a bare
-Bolt app that only acks: the baseline.
+to the HTTP app at a steady 100 requests a second for 30 s, from a process of their own (the
+Slack stand-in, where the app's replies and Web API calls go, is a third), while the app's
+monitor sweeps a
+100,000-task database over and over, judging every task each time (a sweep after a change of
+settings; between ordinary sweeps only the tasks that changed are judged). The time to the HTTP
+answer (the ack) is measured per request, and so is the time until the app's answer reaches
+the response URL. The same load then goes, in the same run, to a bare Bolt app that only
+acks: the baseline.
 """
 
 from __future__ import annotations
@@ -32,7 +35,14 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import update
 
 from bot import bench, ids
-from bot.app import build_app, build_context, build_web_app, start_decide_worker, tune_for_latency
+from bot.app import (
+    build_app,
+    build_context,
+    build_web_app,
+    freeze_heap,
+    start_decide_worker,
+    tune_for_latency,
+)
 from bot.commands import service
 from bot.commands.grammar import Command
 from bot.config import Settings
@@ -48,17 +58,14 @@ USER = "UP0001"
 
 # -- the load, from its own process --------------------------------------------------------
 async def load(
-    url: str, rate: int, seconds: int, task_ids: list[int], standin_port: int, replies: bool
+    url: str, rate: int, seconds: int, task_ids: list[int], standin: str, replies: bool
 ) -> dict:
-    from bot.standin import SlackStandIn
-
-    standin = SlackStandIn(token=TOKEN)
-    await standin.start(port=standin_port)
-    for user in (USER, "UP0000"):
-        standin.add_user(user)
-    standin.add_channel("CMANAGERS")
+    """Requests on an open-loop schedule, each timed to its HTTP answer. `standin` is the
+    Slack stand-in's address: it runs in a process of its own, so that answering the app's
+    Web API calls and replies never delays this process's requests or its stopwatch."""
     verifier = SignatureVerifier(SECRET)
     latencies: dict[str, list[float]] = {"command": [], "click": []}
+    sent_at: dict[str, float] = {}  # response URL key -> when its request left (wall clock)
     errors = 0
 
     def signed(body: str, content_type: str) -> dict:
@@ -78,7 +85,7 @@ async def load(
                 "team": {"id": "T0STANDIN"},
                 "api_app_id": "A0VIGIL",
                 "trigger_id": uuid.uuid4().hex,
-                "response_url": standin.response_url(f"c{n}"),
+                "response_url": f"{standin}/response/c{n}",
                 "container": {"type": "message", "channel_id": "D0BENCH", "message_ts": "1.000001"},
                 "message": {"ts": "1.000001", "text": "x", "blocks": []},
                 "actions": [
@@ -100,13 +107,14 @@ async def load(
                 "team_id": "T0STANDIN",
                 "channel_id": "C0GENERAL",
                 "trigger_id": uuid.uuid4().hex,
-                "response_url": standin.response_url(f"r{n}"),
+                "response_url": f"{standin}/response/r{n}",
             }
         )
 
     async def one(http: aiohttp.ClientSession, n: int) -> None:
         nonlocal errors
         kind, body = request(n)
+        sent_at[f"{'c' if kind == 'click' else 'r'}{n}"] = time.time()
         started = time.perf_counter()
         try:
             async with http.post(
@@ -122,6 +130,7 @@ async def load(
             errors += 1
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as http:
+        before = await counts(http, standin)
         pending = []
         start = time.perf_counter()
         for n in range(rate * seconds):
@@ -131,34 +140,84 @@ async def load(
                 await asyncio.sleep(delay)
             pending.append(asyncio.create_task(one(http, n)))
         await asyncio.gather(*pending)
-    # Vigil answers each request through its response URL after the ack, and while a sweep
-    # holds the database that can be seconds later. This process plays Slack: it waits for
-    # every reply (and the Web API calls after them) rather than walk away from them.
-    if replies:
-        await until_answered(standin, rate * seconds - errors)
-    await standin.stop()
+        # Vigil answers each request through its response URL after the ack, and while a
+        # sweep holds the database that can be seconds later. The run waits for every reply
+        # (and the Web API calls after them) rather than walk away from them.
+        answers = {}
+        if replies:
+            await until_answered(http, standin, before["responses"] + rate * seconds - errors)
+            async with http.get(f"{standin}/_standin/response_times") as resp:
+                for key, at, text in await resp.json():
+                    answers.setdefault(key, (at, text))  # the first answer to each request
     every = sorted(latencies["command"] + latencies["click"])
-    return {
+    result = {
         "requests": rate * seconds,
         "errors": errors,
         "p50": statistics.median(every),
-        "p99": every[int(len(every) * 0.99) - 1],
+        "p99": percentile(every, 0.99),
         "max": every[-1],
     }
+    if replies:
+        waits = sorted((answers[k][0] - t) * 1000 for k, t in sent_at.items() if k in answers)
+        result |= {
+            "answered": len(waits),
+            "failed": sum(1 for _, text in answers.values() if "went wrong" in text),
+            "reply_p50": statistics.median(waits),
+            "reply_p99": percentile(waits, 0.99),
+        }
+    return result
 
 
-async def until_answered(standin, expected: int, limit: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+def percentile(ordered: list[float], share: float) -> float:
+    return ordered[max(0, int(len(ordered) * share) - 1)]
+
+
+async def counts(http: aiohttp.ClientSession, standin: str) -> dict:
+    async with http.get(f"{standin}/_standin/counts") as resp:
+        return await resp.json()
+
+
+async def until_answered(
+    http: aiohttp.ClientSession, standin: str, expected: int, limit: float = 120.0
+) -> None:
     """Until `expected` replies reached the stand-in's response URLs and nothing else has
     arrived for a moment (at most `limit` seconds in all)."""
     started = last_change = time.monotonic()
-    seen = (len(standin.responses), len(standin.calls))
+    seen = await counts(http, standin)
     while time.monotonic() - started < limit:
         await asyncio.sleep(0.1)
-        now = (len(standin.responses), len(standin.calls))
+        now = await counts(http, standin)
         if now != seen:
             seen, last_change = now, time.monotonic()
-        elif seen[0] >= expected and time.monotonic() - last_change >= 0.5:
+        elif seen["responses"] >= expected and time.monotonic() - last_change >= 0.5:
             return
+
+
+def start_standin(port: int) -> subprocess.Popen:
+    """`python -m bot standin`, as a process of its own; returns once it listens."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "standin",
+            "--port",
+            str(port),
+            "--user",
+            f"{USER}:Europe/London",
+            "--user",
+            "UP0000:Europe/London",
+            "--channel",
+            "CMANAGERS",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    ready = proc.stdout.readline() if proc.stdout else ""
+    if not ready.startswith("Slack stand-in at"):
+        proc.kill()
+        raise RuntimeError(f"the stand-in did not start: {ready!r}")
+    return proc
 
 
 # -- the apps ----------------------------------------------------------------------------
@@ -182,7 +241,7 @@ async def serve(web_app: web.Application) -> tuple[web.AppRunner, int]:
 
 
 def run_load(
-    port: int, standin_port: int, task_ids: list[int], rate: int, seconds: int, replies: bool
+    port: int, standin: str, task_ids: list[int], rate: int, seconds: int, replies: bool
 ) -> dict:
     out = subprocess.run(
         [
@@ -191,8 +250,8 @@ def run_load(
             "bot.bench_ack",
             "--load-to",
             f"http://127.0.0.1:{port}/slack/events",
-            "--standin-port",
-            str(standin_port),
+            "--standin",
+            standin,
             "--tasks",
             ",".join(map(str, task_ids)),
             "--rate",
@@ -210,8 +269,9 @@ def run_load(
 
 async def measure(
     tasks: int, rate: int, seconds: int, workdir: Path, sweeping: bool = True
-) -> tuple[dict, dict, int]:
+) -> tuple[dict, dict, int, int]:
     standin_port = bench.free_port()
+    standin = f"http://127.0.0.1:{standin_port}"
     db = workdir / "ack.db"
     bench.prepare(tasks, workdir)
     (workdir / f"bench-{tasks}.db").rename(db)
@@ -228,20 +288,22 @@ async def measure(
     tune_for_latency()  # as `python -m bot` does
     http = aiohttp.ClientSession()
     client = make_client(TOKEN, settings.slack_api_url, session=http)
-    ctx = build_context(settings, client)
+    # The synthetic firm's Monday morning (as in `bot.bench`): mostly healthy tasks, about 1%
+    # with a problem. Every sweep judges all of them; the commands happen at the same moment.
+    now = bench.START + timedelta(hours=1)
+    ctx = build_context(settings, client, clock=lambda: now)
     ctx.monitor.gateway = None  # judging only: Slack delivery is not what is measured here
     start_decide_worker(ctx)  # as `python -m bot` does
-    now = datetime.now(UTC)
     task_ids = []
     for n in range(10):
         reply = service.run(ctx, Command("add", title=f"bench {n}", owner=USER, due=None), USER)
         task_ids.append(reply.task_id)
 
-    sweeps = 0
+    sweeps = judged = 0
     stop = asyncio.Event()
 
     async def sweep_storm() -> None:
-        nonlocal sweeps
+        nonlocal sweeps, judged
         while not stop.is_set() and sweeping:
 
             def everything_due() -> None:
@@ -249,13 +311,16 @@ async def measure(
                     session.execute(update(Task).values(next_check_at=now))
 
             await asyncio.to_thread(everything_due)
-            await run_sweep(ctx.monitor, now + timedelta(minutes=sweeps))
-            sweeps += 1
+            report = await run_sweep(ctx.monitor, now + timedelta(minutes=sweeps))
+            sweeps, judged = sweeps + 1, judged + report.checked
 
-    runner, port = await serve(build_web_app(build_app(ctx, client), ctx))
+    web_app = build_web_app(build_app(ctx, client), ctx)
+    freeze_heap()  # as `python -m bot` does
+    runner, port = await serve(web_app)
+    standin_proc = start_standin(standin_port)
     storm = asyncio.create_task(sweep_storm())
     await asyncio.sleep(1)  # the first sweep is under way before the load starts
-    vigil = await asyncio.to_thread(run_load, port, standin_port, task_ids, rate, seconds, True)
+    vigil = await asyncio.to_thread(run_load, port, standin, task_ids, rate, seconds, True)
     stop.set()
     await storm
     await asyncio.gather(*ctx.background, return_exceptions=True)  # App Home republishing
@@ -265,9 +330,11 @@ async def measure(
     ctx.engine.dispose()
 
     runner, port = await serve(bare_app(settings.slack_api_url).web_app(path="/slack/events"))
-    bare = await asyncio.to_thread(run_load, port, standin_port, task_ids, rate, seconds, False)
+    bare = await asyncio.to_thread(run_load, port, standin, task_ids, rate, seconds, False)
     await runner.cleanup()
-    return vigil, bare, sweeps
+    standin_proc.terminate()
+    standin_proc.wait()
+    return vigil, bare, sweeps, judged
 
 
 def main() -> None:
@@ -279,7 +346,7 @@ def main() -> None:
         "--no-sweep", action="store_true", help="the same load with no sweep running"
     )
     parser.add_argument("--load-to", help=argparse.SUPPRESS)
-    parser.add_argument("--standin-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--standin", help=argparse.SUPPRESS)
     parser.add_argument("--replies", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load_to:
@@ -292,7 +359,7 @@ def main() -> None:
                         args.rate,
                         args.seconds,
                         ids_,
-                        args.standin_port,
+                        args.standin,
                         args.replies,
                     )
                 )
@@ -300,13 +367,14 @@ def main() -> None:
         )
         return
     with tempfile.TemporaryDirectory(prefix="vigil-ack-") as tmp:
-        vigil, bare, sweeps = asyncio.run(
+        vigil, bare, sweeps, judged = asyncio.run(
             measure(int(args.tasks), args.rate, args.seconds, Path(tmp), sweeping=not args.no_sweep)
         )
     print(
         f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{datetime.now(UTC):%Y-%m-%d}; {args.rate} requests/s for {args.seconds} s; "
-        f"{int(args.tasks):,} tasks; {sweeps} full sweeps ran under the Vigil load"
+        f"{datetime.now(UTC):%Y-%m-%d}, load average {os.getloadavg()[0]:.2f} at the end; "
+        f"{args.rate} requests/s for {args.seconds} s; {int(args.tasks):,} tasks; "
+        f"{sweeps} full sweeps ({judged:,} tasks judged) ran under the Vigil load"
     )
     print("| app | requests | errors | ack p50 | ack p99 | max |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -315,9 +383,15 @@ def main() -> None:
         (f"Vigil, sweeping {int(args.tasks):,} tasks", vigil),
     ):
         print(
-            f"| {name} | {r['requests']:,} | {r['errors']} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {r['max']:.1f} ms |"
+            f"| {name} | {r['requests']:,} | {r['errors']} | {r['p50']:.1f} ms "
+            f"| {r['p99']:.1f} ms | {r['max']:.1f} ms |"
         )
     print(f"\np99 ratio Vigil / bare: {vigil['p99'] / bare['p99']:.2f}")
+    print(
+        f"Vigil's answers through the response URL: {vigil['answered']:,} of "
+        f"{vigil['requests']:,}, {vigil['failed']} saying something went wrong; "
+        f"p50 {vigil['reply_p50']:.0f} ms, p99 {vigil['reply_p99']:.0f} ms after the request"
+    )
 
 
 if __name__ == "__main__":

@@ -97,6 +97,7 @@ class SlackStandIn:
         self.token = token
         self.app_token = app_token
         self.responses: list[dict] = []  # what was posted to response URLs
+        self.response_times: list[float] = []  # when each arrived (time.time(), for benchmarks)
         self._response_targets: dict[str, tuple[str, str]] = {}  # key -> (channel, ts)
         self._numbers = itertools.count(1)
         self.acks: list[dict] = []  # Socket Mode envelopes the app acknowledged
@@ -180,6 +181,8 @@ class SlackStandIn:
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/_standin/calls", self._control_calls)
+        app.router.add_get("/_standin/counts", self._control_counts)
+        app.router.add_get("/_standin/response_times", self._control_response_times)
         app.router.add_get("/_standin/messages", self._control_messages)
         app.router.add_get("/_standin/responses", self._control_responses)
         app.router.add_post("/_standin/response_url", self._control_response_url)
@@ -218,6 +221,7 @@ class SlackStandIn:
             if not isinstance(blocks, list) or self.block_validator(blocks, limit=MAX_BLOCKS):
                 return web.Response(status=400, text="invalid_blocks")
         self.responses.append({"key": key, **body})
+        self.response_times.append(time.time())
         channel_id, ts = self._response_targets.get(key, ("", ""))
         channel = self._channels.get(channel_id)
         message = channel.messages.get(ts) if channel else None
@@ -540,6 +544,19 @@ class SlackStandIn:
     # -- control endpoints, for a stand-in running as its own process -----------------------
     async def _control_calls(self, request: web.Request) -> web.Response:
         return web.json_response([asdict(c) for c in self.calls])
+
+    async def _control_counts(self, request: web.Request) -> web.Response:
+        """How many Web API calls and response URL posts arrived: cheap enough to poll."""
+        return web.json_response({"calls": len(self.calls), "responses": len(self.responses)})
+
+    async def _control_response_times(self, request: web.Request) -> web.Response:
+        """[key, arrival time, text] of every response URL post, in the order they came."""
+        return web.json_response(
+            [
+                [r["key"], t, str(r.get("text") or "")]
+                for r, t in zip(self.responses, self.response_times, strict=True)
+            ]
+        )
 
     async def _control_messages(self, request: web.Request) -> web.Response:
         """Messages as they stand, in the order they were posted: one channel's (`channel`),
