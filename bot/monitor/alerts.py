@@ -70,6 +70,8 @@ def alert_for(
         reminder_cap=policy.reminder_cap,
         snoozed_until=finding.snoozed_until,
         snooze_max_days=policy.snooze_max_days,
+        recipient=finding.recipient,
+        activity_at=task.activity_at,
     )
 
 
@@ -77,7 +79,7 @@ def render(
     alert: messages.Alert, note: Notification, ref: Notification | None
 ) -> tuple[str, list[dict]]:
     """The text and blocks of one notification."""
-    reason = messages.resolution_reason(alert.rule, alert.status, alert.progress, alert.owner_id)
+    reason = messages.resolution_reason(alert)
     if note.kind == "dm":
         return messages.build_owner_alert(alert)
     if note.kind == "reminder":

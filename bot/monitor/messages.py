@@ -69,6 +69,8 @@ class Alert:
     reminder_cap: int = 5
     snoozed_until: datetime | None = None
     snooze_max_days: int = 3
+    recipient: str | None = None  # who the owner's DMs went to when the finding opened
+    activity_at: datetime | None = None  # when the stall clock last restarted
 
     def due_day(self) -> date | None:
         if self.due_at is None:
@@ -271,18 +273,35 @@ def build_resolution_reply(alert: Alert, reason: str) -> tuple[str, list[Block]]
     return text, [section(f":white_check_mark: {text}")]
 
 
-def resolution_reason(rule: str, status: str, progress: int, owner_id: str | None) -> str:
-    """Why a finding cleared, from the task as it is now (mrkdwn, safe to show as is)."""
-    if status == "done":
+def resolution_reason(alert: Alert) -> str:
+    """Why a finding cleared, from the task as it is now and the facts it opened with (mrkdwn,
+    safe to show as is). It must be true: a finding can clear because the task got better, or
+    because another finding took over (a missed deadline, a block)."""
+    rule, f, progress = alert.rule, alert.facts, alert.progress
+    if alert.status == "done":
         return "marked done"
-    if status == "cancelled":
+    if alert.status == "cancelled":
         return "the task was cancelled"
+    if alert.status == "blocked" and rule != "blocked":
+        return "it is blocked now, which the managers' channel hears about"
+    if rule == "behind_pace" and alert.due_at is not None and alert.now >= alert.due_at:
+        return f"its deadline has passed at {progress}%, so it is overdue now"
+    if rule == "stalled":
+        if progress != f.get("progress"):
+            return f"progress recorded ({progress}%)"
+        if alert.owner_id and alert.owner_id != alert.recipient:
+            return f"{mention(alert.owner_id)} owns it now, with a fresh start"
+        if alert.activity_at and str(f.get("since")) != alert.activity_at.isoformat():
+            return "unblocked, so its stall clock starts again"
+        return "the stall threshold was raised"
+    if rule == "behind_pace" and alert.used is not None:
+        return f"back on pace, {progress}% done with {round(alert.used * 100)}% of the time used"
+    if rule == "overdue" and alert.due_day() is not None:
+        return f"the deadline was moved to {day_label(alert.due_day())}"
     return {
-        "missing_owner": f"{mention(owner_id)} now owns it",
+        "missing_owner": f"{mention(alert.owner_id)} now owns it",
         "missing_deadline": "a deadline was set",
-        "overdue": "the deadline was moved",
-        "stalled": f"progress recorded ({progress}%)",
-        "behind_pace": f"back on pace ({progress}%)",
+        "overdue": "the deadline was removed",
         "deadline_conflict": "the deadlines agree now",
         "blocked": "unblocked",
     }.get(rule, "cleared")

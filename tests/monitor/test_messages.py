@@ -141,6 +141,43 @@ def test_user_text_is_shown_never_acted_on():
     assert "&lt;!channel&gt; &amp; &lt;@U1&gt;" in text
 
 
+@pytest.mark.parametrize(
+    "rule, task_now, reason",
+    [
+        ("stalled", {"progress": 60}, "progress recorded (60%)"),
+        ("stalled", {"owner_id": "ULEE"}, "<@ULEE> owns it now, with a fresh start"),
+        (
+            "stalled",
+            {"activity_at": datetime(2026, 1, 16, 9, 0, tzinfo=UTC)},
+            "unblocked, so its stall clock starts again",
+        ),
+        ("stalled", {"status": "blocked"}, "it is blocked now"),
+        ("stalled", {"status": "done", "progress": 100}, "marked done"),
+        (
+            "behind_pace",
+            {"progress": 70, "used": 0.6},
+            "back on pace, 70% done with 60% of the time used",
+        ),
+        (
+            "behind_pace",
+            {"due_at": datetime(2026, 1, 16, tzinfo=UTC)},
+            "its deadline has passed at 40%, so it is overdue now",
+        ),
+        ("overdue", {"due_at": datetime(2026, 2, 7, tzinfo=UTC)}, "moved to Fri 6 Feb"),
+        ("missing_owner", {"owner_id": "ULEE"}, "<@ULEE> now owns it"),
+        ("missing_deadline", {}, "a deadline was set"),
+        ("deadline_conflict", {}, "the deadlines agree now"),
+        ("blocked", {"status": "open"}, "unblocked"),
+        ("overdue", {"status": "cancelled"}, "the task was cancelled"),
+    ],
+)
+def test_a_resolution_says_truly_why_the_finding_cleared(rule, task_now, reason):
+    opened = {"recipient": "UDANA", "activity_at": datetime(2026, 1, 12, 10, 0, tzinfo=UTC)}
+    a = alert(rule, **(opened | task_now))
+    text, _ = messages.build_resolved(a, messages.resolution_reason(a), for_managers=True)
+    assert reason in text
+
+
 def test_resolved_messages_carry_no_buttons():
     for text, blocks in (
         messages.build_resolved(alert("stalled"), "progress recorded (60%)", for_managers=True),
