@@ -3,10 +3,16 @@ wired to both through the real AsyncWebClient."""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine
@@ -25,9 +31,44 @@ def london(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=LONDON).astimezone(UTC)
 
 
+# A PostgreSQL database the tests may use, e.g. postgresql+psycopg://postgres@127.0.0.1/test
+# (`.ci/run` sets it). Without it the PostgreSQL cases are skipped: SQLite needs no server.
+POSTGRES_URL = os.environ.get("VIGIL_TEST_POSTGRES_URL")
+needs_postgres = pytest.mark.skipif(
+    not POSTGRES_URL, reason="VIGIL_TEST_POSTGRES_URL names no PostgreSQL database"
+)
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A URL to a schema of its own in the PostgreSQL test database, dropped afterwards."""
+    assert POSTGRES_URL
+    schema = f"vigil_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", *(["postgres"] if POSTGRES_URL else [])])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """Each test that takes it runs on a SQLite file, and on PostgreSQL where one is given."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'vigil.db'}"
+        return
+    with postgres_database() as url:
+        yield url
+
+
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'vigil.db'}")
+def engine(database_url):
+    engine = make_engine(database_url)
     create_schema(engine)
     yield engine
     engine.dispose()

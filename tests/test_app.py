@@ -20,8 +20,8 @@ MONDAY = london("2026-01-12T09:00")
 
 
 @pytest.fixture
-async def wire(standin, tmp_path):
-    w = SlackWire(standin, f"sqlite:///{tmp_path / 'app.db'}", MONDAY)
+async def wire(standin, database_url):
+    w = SlackWire(standin, database_url, MONDAY)
     await w.start()
     yield w
     await w.stop()

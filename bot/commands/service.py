@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import tasks as taskops
@@ -99,27 +100,41 @@ def _add(
     link: str | None = None,
 ) -> Reply:
     if key:
-        existing = session.execute(select(Task).where(Task.source_key == key)).scalar_one_or_none()
+        existing = _made_by(session, key)
         if existing is not None:  # the same request again (a retry, a double submit)
             return replies.created(session, ctx, existing, [], again=True)
     if cmd.parent_id is not None:
         taskops.get_task(session, cmd.parent_id)
-    task = taskops.create_task(
-        session,
-        title=cmd.title or "",
-        creator=user,
-        owner=cmd.owner,
-        due_at=cmd.due.at if cmd.due else None,
-        due_has_time=bool(cmd.due and cmd.due.has_time),
-        parent_id=cmd.parent_id,
-        description=cmd.text,
-        link=link,
-        now=now,
-        source_key=key,
-    )
+    try:
+        # A retry arriving while the first is still being stored passes the check above (on
+        # PostgreSQL, which does not serialize writers up front): the key's unique index
+        # makes it wait for the first, and then refuse it; that is the task it was making.
+        with session.begin_nested():
+            task = taskops.create_task(
+                session,
+                title=cmd.title or "",
+                creator=user,
+                owner=cmd.owner,
+                due_at=cmd.due.at if cmd.due else None,
+                due_has_time=bool(cmd.due and cmd.due.has_time),
+                parent_id=cmd.parent_id,
+                description=cmd.text,
+                link=link,
+                now=now,
+                source_key=key,
+            )
+    except IntegrityError:
+        existing = _made_by(session, key) if key else None
+        if existing is None:
+            raise
+        return replies.created(session, ctx, existing, [], again=True)
     reply = replies.created(session, ctx, task, early_findings(session, ctx, task, now))
     reply.touched |= _people(task)
     return reply
+
+
+def _made_by(session: Session, key: str) -> Task | None:
+    return session.execute(select(Task).where(Task.source_key == key)).scalar_one_or_none()
 
 
 def _change(session: Session, ctx: Context, cmd: Command, user: str, now: datetime) -> Reply:

@@ -22,6 +22,7 @@ from bot.monitor import ladder
 from bot.monitor.alerts import alert_for, render
 from bot.monitor.gateway import CHANNEL, FATAL, RETRY, USER_GONE, DeliveryError
 from bot.monitor.ladder import MANAGERS
+from bot.monitor.lease import Held
 from bot.monitor.monitor import Monitor
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,9 @@ _DUE_BATCH = (
 
 
 class Deliverer:
-    def __init__(self, monitor: Monitor) -> None:
+    def __init__(self, monitor: Monitor, held: Held | None = None) -> None:
         self.m = monitor
+        self.held = held  # the sweep lease: nothing is sent once another sweep has it
         self._last_post: dict[str, float] = {}
 
     async def deliver_due(self, now: datetime, budget: int | None = None) -> DeliveryReport:
@@ -113,6 +115,13 @@ class Deliverer:
             if not batch:
                 return report
             for item in batch:
+                if self.held is not None and not await self.held.keep():
+                    log.warning(
+                        "the sweep lease ran out and another sweep took it; it sends the rest"
+                    )
+                    report.problems.append("the sweep lease ran out: another sweep sends the rest")
+                    report.left += self._count_due(now)
+                    return report
                 if await self._deliver_one(item, now, report) == "stop":
                     # Slack is struggling or limiting us: everything else waits too.
                     report.left += self._count_due(now)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from bot.db import after_cursor, reading, transaction
 from bot.models import LIVE_STATUSES, Finding, Notification, SlackUser, State, Task
-from bot.monitor import ladder
+from bot.monitor import ladder, lease
 from bot.monitor.alerts import alert_for, render
 from bot.monitor.delivery import Deliverer, DeliveryReport, Sent
 from bot.monitor.ladder import MANAGERS
@@ -30,7 +30,6 @@ from bot.monitor.rules import TaskView, evaluate
 
 log = logging.getLogger(__name__)
 
-LEASE_KEY = "sweep.lease"
 FINGERPRINT_KEY = "sweep.fingerprint"
 LAST_SWEEP_KEY = "sweep.last"
 EPOCH_KEY = (datetime(1970, 1, 1).astimezone(), 0)
@@ -329,9 +328,10 @@ def _anything_due(session: Session, now: datetime) -> bool:
     return bool(session.connection().execute(_DUE, {"now": now}).scalar())
 
 
-def _start(m: Monitor, holder: str, now: datetime, report: SweepReport) -> str:
-    """In one transaction: settings check, the count, "anything due?", and the lease.
-    Returns "idle" (nothing to do), "busy" (another sweep holds the lease) or "work"."""
+def _start(m: Monitor, holder: str, now: datetime, report: SweepReport) -> str | lease.Held:
+    """In one transaction: the lease row locked, the settings check, the count, "anything
+    due?", and the lease taken. Returns "idle" (nothing to do), "busy" (another sweep holds the
+    lease) or the lease, held."""
     if m.settings_checked and not m.count_open_tasks:
         # The common case of a scheduled sweep: one statement on a bare connection.
         with m.engine.begin() as conn:
@@ -339,26 +339,19 @@ def _start(m: Monitor, holder: str, now: datetime, report: SweepReport) -> str:
                 m.last_sweep = now
                 return "idle"
     with transaction(m.engine) as session:
+        # Locked first: replicas starting at once check and record the settings in turn.
+        row = lease.locked(session)
         _prepare(session, now, m, report)
         if not _anything_due(session, now):
             m.last_sweep = now
             return "idle"
-        # One sweep at a time, across processes and replicas: a row lease with an expiry.
-        wall = m.wall()
-        lease = session.get(State, LEASE_KEY, with_for_update=True)
-        if lease and lease.holder not in (None, holder) and lease.until and lease.until > wall:
-            return "busy"
-        lease = lease or State(key=LEASE_KEY)
-        lease.holder, lease.until = holder, wall + timedelta(seconds=m.lease_seconds)
-        session.add(lease)
-        return "work"
+        until = lease.take(row, holder, m)
+        return "busy" if until is None else lease.Held(m, holder, until)
 
 
 def _finish(m: Monitor, holder: str, now: datetime) -> None:
     with transaction(m.engine) as session:
-        lease = session.get(State, LEASE_KEY)
-        if lease and lease.holder == holder:
-            lease.holder, lease.until = None, None
+        lease.release(session, holder)
         state = session.get(State, LAST_SWEEP_KEY) or State(key=LAST_SWEEP_KEY)
         state.value, state.until = now.isoformat(), m.wall()
         session.add(state)
@@ -408,10 +401,10 @@ async def run_sweep(m: Monitor, now: datetime, *, dry_run: bool = False) -> Swee
         return report
     holder = uuid.uuid4().hex
     # The database work runs in a thread: the bot's event loop keeps acking Slack meanwhile.
-    status = await m.db(_start, m, holder, now, report)
-    if status == "idle":
+    held = await m.db(_start, m, holder, now, report)
+    if held == "idle":
         return report
-    if status == "busy":
+    if held == "busy":
         report.skipped = "another sweep holds the lease"
         return report
     try:
@@ -420,7 +413,7 @@ async def run_sweep(m: Monitor, now: datetime, *, dry_run: bool = False) -> Swee
             report.checked, report.opened, report.resolved = counts
         else:
             await m.db(_decide_and_commit, now, m, report)
-        report.delivery = await Deliverer(m).deliver_due(now)
+        report.delivery = await Deliverer(m, held).deliver_due(now)
     finally:
         await m.db(_finish, m, holder, now)
     return report

@@ -19,8 +19,8 @@ from tests.test_app import dm_click, everything_valid
 
 
 @pytest.fixture
-async def wire(standin, tmp_path):
-    w = SlackWire(standin, f"sqlite:///{tmp_path / 'buttons.db'}", london("2026-01-12T09:00"))
+async def wire(standin, database_url):
+    w = SlackWire(standin, database_url, london("2026-01-12T09:00"))
     await w.start()
     yield w
     await w.stop()

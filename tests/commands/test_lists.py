@@ -23,8 +23,8 @@ BROKEN_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
 
 
 @pytest.fixture
-async def wire(standin, tmp_path):
-    w = SlackWire(standin, f"sqlite:///{tmp_path / 'lists.db'}", MONDAY)
+async def wire(standin, database_url):
+    w = SlackWire(standin, database_url, MONDAY)
     await w.start()
     yield w
     await w.stop()
