@@ -26,8 +26,12 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import func, update
+from sqlalchemy.engine import make_url
+
 from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine
+from bot.models import Task
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import run_sweep
 
@@ -39,65 +43,91 @@ def _ts(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).strftime(FMT)
 
 
-def load(path: Path, n: int, seed: int = 7) -> None:
-    """Insert `n` open tasks straight through sqlite3: the bench is about sweeping, not
-    loading. Most are healthy (owner, deadline weeks away, recent progress); about 1% lack an
-    owner or a deadline."""
+def synthetic(n: int, seed: int = 7):  # type: ignore[no-untyped-def]
+    """`n` open tasks as rows of the task table, naive UTC times. Most are healthy (owner,
+    deadline weeks away, recent progress); about 1% lack an owner or a deadline."""
     rng = random.Random(seed)
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=OFF")
-    rows = []
+    naive = START.replace(tzinfo=None)
     for i in range(1, n + 1):
-        created = START - timedelta(days=rng.randint(0, 3))
-        activity = START - timedelta(hours=rng.randint(0, 20))
-        due = START + timedelta(days=rng.randint(20, 60))
+        created = naive - timedelta(days=rng.randint(0, 3))
+        activity = naive - timedelta(hours=rng.randint(0, 20))
+        due = naive + timedelta(days=rng.randint(20, 60))
         odd = rng.random()
         owner = None if odd < 0.005 else f"U{i % 12:03d}"
-        due_s = None if 0.005 <= odd < 0.01 else _ts(due)
-        rows.append(
-            (
-                i,
-                f"task {i}",
-                owner,
-                "UBOSS",
-                due_s,
-                rng.randint(40, 60),
-                "open",
-                _ts(created),
-                _ts(created),
-                _ts(activity),
-                _ts(created),
-            )
+        yield (
+            i,
+            f"task {i}",
+            owner,
+            "UBOSS",
+            None if 0.005 <= odd < 0.01 else due,
+            rng.randint(40, 60),
+            "open",
+            created,
+            created,
+            activity,
+            created,
+            False,
         )
-        if len(rows) == 50_000:
-            _insert(con, rows)
-            rows = []
-    _insert(con, rows)
+
+
+COLUMNS = (
+    "id, title, owner_id, creator_id, due_at, progress, status, created_at, updated_at,"
+    " activity_at, next_check_at, due_has_time"
+)
+
+
+def load(url: str, n: int) -> None:
+    """Insert the tasks straight through the driver (sqlite3's executemany, PostgreSQL's
+    COPY): the bench is about sweeping, not loading."""
+    if url.startswith("sqlite"):
+        con = sqlite3.connect(make_url(url).database)
+        con.execute("PRAGMA synchronous=OFF")
+        rows = ((*r[:4], r[4] and r[4].strftime(FMT), *r[5:7], *(t.strftime(FMT) for t in r[7:11]), 0) for r in synthetic(n))  # fmt: skip
+        con.executemany(f"INSERT INTO task ({COLUMNS}) VALUES ({','.join('?' * 12)})", rows)
+        con.commit()
+        con.close()
+        return
+    engine = make_engine(url)
+    con = engine.raw_connection()
+    with con.cursor() as cur, cur.copy(f"COPY task ({COLUMNS}) FROM STDIN") as copy:
+        for row in synthetic(n):
+            copy.write_row(row)
     con.commit()
     con.close()
+    engine.dispose()
 
 
-def _insert(con: sqlite3.Connection, rows: list[tuple]) -> None:
-    con.executemany(
-        "INSERT INTO task (id, title, owner_id, creator_id, due_at, progress, status, created_at,"
-        " updated_at, activity_at, next_check_at, due_has_time) VALUES (?,?,?,?,?,?,?,?,?,?,?,0)",
-        rows,
-    )
-
-
-def touch(path: Path, n: int, now: datetime, share: float = 0.01, seed: int = 11) -> None:
+def touch(url: str, n: int, now: datetime, share: float = 0.01, seed: int = 11) -> None:
     """About 1% of tasks report progress, as between two sweeps five minutes apart."""
     rng = random.Random(seed)
     ids = rng.sample(range(1, n + 1), max(1, int(n * share)))
-    con = sqlite3.connect(path)
-    con.executemany(
-        "UPDATE task SET progress = min(100, progress + 5), activity_at = ?, updated_at = ?,"
-        " next_check_at = ? WHERE id = ?",
-        [(_ts(now), _ts(now), _ts(now), i) for i in ids],
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            update(Task)
+            .where(Task.id.in_(ids))
+            .values(
+                progress=func.min(100, Task.progress + 5)
+                if url.startswith("sqlite")
+                else func.least(100, Task.progress + 5),
+                activity_at=now,
+                updated_at=now,
+                next_check_at=now,
+            )
+        )
+    engine.dispose()
+
+
+def database_for(n: int, workdir: Path, postgres: str | None) -> str:
+    """Where the `n`-task bench lives: a SQLite file in `workdir`, or a schema of its own in
+    the PostgreSQL database `postgres`."""
+    if postgres is None:
+        return f"sqlite:///{workdir / f'bench-{n}.db'}"
+    return (
+        make_url(postgres)
+        .update_query_dict({"options": f"-csearch_path=vigil_bench_{n}"})
+        .render_as_string(hide_password=False)
     )
-    con.commit()
-    con.close()
 
 
 def free_port() -> int:
@@ -119,26 +149,46 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _again(path: Path, n: int, monitor: Monitor, now: datetime, reports: list) -> float:
-    touch(path, n, now - timedelta(minutes=1), seed=13)
+def _again(url: str, n: int, monitor: Monitor, now: datetime, reports: list) -> float:
+    touch(url, n, now - timedelta(minutes=1), seed=13)
     return measure(lambda: reports.append(asyncio.run(run_sweep(monitor, now))))
 
 
-def prepare(n: int, workdir: Path) -> float:
-    path = workdir / f"bench-{n}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{path}")
+def prepare(n: int, workdir: Path, postgres: str | None = None) -> float:
+    url = database_for(n, workdir, postgres)
+    if postgres is None:
+        path = workdir / f"bench-{n}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        admin = make_engine(postgres)
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS vigil_bench_{n} CASCADE")
+            conn.exec_driver_sql(f"CREATE SCHEMA vigil_bench_{n}")
+        admin.dispose()
+    engine = make_engine(url)
     create_schema(engine)
     engine.dispose()
     t0 = time.perf_counter()
-    load(path, n)
+    load(url, n)
+    if postgres is not None:
+        admin = make_engine(url)
+        with admin.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")  # as autovacuum soon would: plans for the real size
+        admin.dispose()
     return time.perf_counter() - t0
 
 
-def bench(n: int, workdir: Path) -> dict:
-    path = workdir / f"bench-{n}.db"
-    engine = make_engine(f"sqlite:///{path}")
+def drop(n: int, postgres: str) -> None:
+    admin = make_engine(postgres)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS vigil_bench_{n} CASCADE")
+    admin.dispose()
+
+
+def bench(n: int, workdir: Path, postgres: str | None = None) -> dict:
+    url = database_for(n, workdir, postgres)
+    engine = make_engine(url)
     monitor = Monitor(engine=engine, cal=WorkCalendar("Europe/London", "GB"))
     cold_now = START + timedelta(hours=1)
     reports = []
@@ -146,12 +196,12 @@ def bench(n: int, workdir: Path) -> dict:
     cold = measure(lambda: reports.append(asyncio.run(run_sweep(monitor, cold_now))))
     rss_cold = peak_rss_mib()
     steady_now = cold_now + timedelta(minutes=5)
-    touch(path, n, steady_now - timedelta(minutes=1))
+    touch(url, n, steady_now - timedelta(minutes=1))
     steady = min(
         measure(lambda: reports.append(asyncio.run(run_sweep(monitor, steady_now)))),
         # A second steady sweep five minutes on, with another 1% changed: the figure is the
         # better of the two, as a sweep every five minutes would see.
-        _again(path, n, monitor, steady_now + timedelta(minutes=5), reports),
+        _again(url, n, monitor, steady_now + timedelta(minutes=5), reports),
     )
     engine.dispose()
     return {
@@ -220,12 +270,18 @@ def time_simulate_command(people: int, tasks: int, seed: int) -> float:
         return time.perf_counter() - t0
 
 
-def header() -> str:
+def header(postgres: str | None = None) -> str:
     """Where and when the figures were taken: they mean nothing without it."""
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    database = f"SQLite {sqlite3.sqlite_version}"
+    if postgres is not None:
+        engine = make_engine(postgres)
+        with engine.connect() as conn:
+            database = "PostgreSQL " + conn.exec_driver_sql("SHOW server_version").scalar()
+        engine.dispose()
     return (
         f"# {datetime.now(UTC):%Y-%m-%d} · {platform.machine()} · {os.cpu_count()} cores · "
-        f"{ram:.0f} GiB · Python {platform.python_version()} · SQLite {sqlite3.sqlite_version} · "
+        f"{ram:.0f} GiB · Python {platform.python_version()} · {database} · "
         f"load average {os.getloadavg()[0]:.2f}"
     )
 
@@ -259,6 +315,12 @@ def main() -> None:
     parser.add_argument(
         "--dir", default=None, help="where the bench databases go (default: a temp dir)"
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="sweep PostgreSQL instead of SQLite, e.g. postgresql+psycopg://postgres@127.0.0.1/test"
+        " (each size in a schema of its own, dropped after)",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child run: one size
     parser.add_argument("--load", type=int, help=argparse.SUPPRESS)  # a child run: load only
     parser.add_argument(
@@ -273,13 +335,14 @@ def main() -> None:
         main_replay([tuple(int(x) for x in size.split("x")) for size in args.replay.split(",")])
         return
     if args.load:
-        print(json.dumps({"load_s": prepare(args.load, Path(args.dir))}))
+        print(json.dumps({"load_s": prepare(args.load, Path(args.dir), args.postgres)}))
         return
     if args.one:
-        print(json.dumps(bench(args.one, Path(args.dir))))
+        print(json.dumps(bench(args.one, Path(args.dir), args.postgres)))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(header())
+    child = ["--dir"] + (["--postgres", args.postgres] if args.postgres else [])
+    print(header(args.postgres))
     print(
         "| open tasks | cold sweep: all judged (baseline) | steady sweep: 1% changed "
         "| steady / cold | tasks looked at (steady) | RSS at start → peak |"
@@ -288,17 +351,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vigil-bench-", dir=args.dir) as tmp:
         for n in sizes:
             # Loading and sweeping each in a process of its own: the peak memory is the sweeps'.
-            subprocess.run(
-                [sys.executable, "-m", "bot.bench", "--load", str(n), "--dir", tmp],
-                check=True,
-                capture_output=True,
-            )
-            out = subprocess.run(
-                [sys.executable, "-m", "bot.bench", "--one", str(n), "--dir", tmp],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
+            for step in ("--load", "--one"):
+                out = subprocess.run(
+                    [sys.executable, "-m", "bot.bench", step, str(n), *child[:1], tmp, *child[1:]],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+            if args.postgres:
+                drop(n, args.postgres)
             r = json.loads(out.strip().splitlines()[-1])
             print(
                 f"| {n:,} | {r['cold_s']:.2f} s | {r['steady_s']:.3f} s | "

@@ -124,7 +124,11 @@ class Settings:
 
 def check_database_url(url: str) -> str:
     """A URL SQLAlchemy can use, with its driver installed. The URL itself is never echoed:
-    it may hold a password."""
+    it may hold a password. `postgres://` and `postgresql://` (as hosting providers hand them
+    out) mean psycopg 3, the driver of the `postgres` extra."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("postgres", "postgresql"):
+        url = f"postgresql+psycopg://{rest}"
     try:
         dialect = make_url(url).get_dialect()
     except ArgumentError:

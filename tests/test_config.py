@@ -46,6 +46,13 @@ def test_a_database_url_whose_driver_is_missing_says_what_to_install():
     assert "s3cret" not in message  # a password in the URL is never printed
 
 
+def test_a_plain_postgres_url_means_psycopg():
+    if importlib.util.find_spec("psycopg") is None:
+        pytest.skip("psycopg is not installed here")
+    s = Settings.from_env({"DATABASE_URL": "postgres://vigil:s3cret@db.example/vigil"})
+    assert s.database_url == "postgresql+psycopg://vigil:s3cret@db.example/vigil"
+
+
 def test_holidays_of_a_region():
     assert Settings.from_env({"HOLIDAY_COUNTRY": "gb-eng"}).holiday_country == "GB-ENG"
 
