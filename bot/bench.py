@@ -82,7 +82,8 @@ def load(url: str, n: int) -> None:
     if url.startswith("sqlite"):
         con = sqlite3.connect(make_url(url).database)
         con.execute("PRAGMA synchronous=OFF")
-        rows = ((*r[:4], r[4] and r[4].strftime(FMT), *r[5:7], *(t.strftime(FMT) for t in r[7:11]), 0) for r in synthetic(n))  # fmt: skip
+        # SQLite keeps times as text, in the format SQLAlchemy writes and reads back.
+        rows = (tuple(v.strftime(FMT) if isinstance(v, datetime) else v for v in r) for r in synthetic(n))  # fmt: skip
         con.executemany(f"INSERT INTO task ({COLUMNS}) VALUES ({','.join('?' * 12)})", rows)
         con.commit()
         con.close()

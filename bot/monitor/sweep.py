@@ -264,17 +264,22 @@ def _ladder_page(session: Session, now: datetime, m: Monitor, after: tuple) -> t
 def _decide(
     session: Session, now: datetime, m: Monitor, report: SweepReport, *, commit_pages: bool
 ) -> None:
-    for step in (_check_page, _ladder_page):
-        after: tuple | None = EPOCH_KEY
-        while after is not None:
-            after = (
-                step(session, now, m, after, report)
-                if step is _check_page
-                else step(session, now, m, after)
-            )
-            if commit_pages:
-                session.commit()
-                session.expunge_all()  # keep memory flat: nothing is carried between pages
+    """The tasks page by page, then the ladder, all in `session`; each page committed on its
+    own with `commit_pages` (a dry run commits nothing)."""
+
+    def page_done() -> None:
+        if commit_pages:
+            session.commit()
+            session.expunge_all()  # keep memory flat: nothing is carried between pages
+
+    after: tuple | None = EPOCH_KEY
+    while after is not None:
+        after = _check_page(session, now, m, after, report)
+        page_done()
+    after = EPOCH_KEY
+    while after is not None:
+        after = _ladder_page(session, now, m, after)
+        page_done()
 
 
 def _decide_beside_others(now: datetime, m: Monitor, report: SweepReport) -> None:
