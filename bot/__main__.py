@@ -126,7 +126,7 @@ def run_slack(args, settings) -> int:  # type: ignore[no-untyped-def]
     """`python -m bot slack …`, printing what Slack would have shown."""
     import aiohttp
 
-    from bot import slackcli
+    from bot.standin import byhand as slackcli
 
     bot_url = (args.bot or f"http://127.0.0.1:{settings.port}").rstrip("/")
     standin_url = (args.standin or settings.slack_api_url.removesuffix("api/")).rstrip("/")
@@ -158,15 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "demo":
-        from bot.demo import run_demo
+        from bot.sim.demo import run_demo
 
         return asyncio.run(run_demo())
     if args.command == "simulate":
-        from bot.simulate import run_simulate
+        from bot.sim.simulate import run_simulate
 
         return run_simulate(args.file, args.json_out, args.policy)
     if args.command == "standin":
-        from bot.standin import serve_forever
+        from bot.standin.server import serve_forever
 
         users = [dict(zip(("id", "tz", "name"), u.split(":", 2), strict=False)) for u in args.user]
         channels = [{"id": c} for c in args.channel]
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         if not settings.app_token:
             settings.require("SLACK_SIGNING_SECRET")
         logging.getLogger().setLevel(logging.INFO)
-        from bot.app import serve
+        from bot.app.server import serve
 
         try:
             asyncio.run(serve(settings))
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _sweep(settings, now: datetime, dry_run: bool) -> int:  # type: ignore[no-untyped-def]
-    from bot.app_factory import sweep_once
+    from bot.app.factory import sweep_once
 
     report = asyncio.run(sweep_once(settings, now, dry_run=dry_run))
     print(report.summary())

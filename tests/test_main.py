@@ -13,7 +13,7 @@ import pytest
 
 from bot import tasks as service
 from bot.__main__ import main
-from bot.app import serve
+from bot.app.server import serve
 from bot.config import ConfigError, Settings
 from bot.db import create_schema, make_engine, transaction
 from tests.conftest import MANAGERS, TOKEN, london

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from bot import ids
+from bot.slack import ids
 
 ROOT = Path(__file__).parent.parent
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())

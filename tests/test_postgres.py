@@ -16,11 +16,11 @@ from bot.calendar import WorkCalendar
 from bot.commands import service
 from bot.commands.grammar import Command
 from bot.db import create_schema, make_engine, transaction
-from bot.drive import SlackWire
 from bot.models import Notification, Task
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import run_sweep
+from bot.standin.wire import SlackWire
 from tests.conftest import MANAGERS, TOKEN, london, needs_postgres, postgres_database
 
 pytestmark = needs_postgres

@@ -13,8 +13,6 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ids
-from bot.blocks import escape
 from bot.commands import service, views
 from bot.commands.common import (
     SLACK_FAILURES,
@@ -31,9 +29,11 @@ from bot.commands.common import (
 from bot.commands.context import Context
 from bot.commands.grammar import Command, Deadline
 from bot.commands.home import publish_home, republish
-from bot.commands.payloads import selected_day, selected_number, selected_user
 from bot.db import transaction
 from bot.monitor.gateway import USER_GONE_ERRORS
+from bot.slack import ids
+from bot.slack.blocks import escape
+from bot.slack.payloads import selected_day, selected_number, selected_user
 from bot.tasks import TaskError, get_task
 
 log = logging.getLogger(__name__)

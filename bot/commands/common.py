@@ -15,10 +15,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.blocks import escape
 from bot.commands.context import Context
 from bot.commands.grammar import UsageError
 from bot.commands.service import Refused
+from bot.slack.blocks import escape
 from bot.tasks import TaskError
 
 log = logging.getLogger(__name__)

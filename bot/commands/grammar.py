@@ -17,7 +17,7 @@ from importlib import resources
 import dateparser
 
 from bot.calendar import WorkCalendar
-from bot.slacktext import plain, shown
+from bot.slack.text import plain, shown
 from bot.tasks import MAX_TITLE
 
 VERBS = (

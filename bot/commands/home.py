@@ -12,11 +12,11 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import day_label
 from bot.commands import replies, views
 from bot.commands.common import SLACK_FAILURES, off_loop, slack_said
 from bot.commands.context import Context
 from bot.db import reading
+from bot.slack.blocks import day_label
 
 log = logging.getLogger(__name__)
 

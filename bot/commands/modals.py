@@ -15,7 +15,6 @@ from datetime import date
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ids
 from bot.commands import service, views
 from bot.commands.common import (
     SLACK_FAILURES,
@@ -31,8 +30,9 @@ from bot.commands.common import (
 from bot.commands.context import Context
 from bot.commands.grammar import Command, Deadline
 from bot.commands.home import republish
-from bot.commands.payloads import metadata
-from bot.slacktext import clean, mentioned_users, plain
+from bot.slack import ids
+from bot.slack.payloads import metadata
+from bot.slack.text import clean, mentioned_users, plain
 from bot.tasks import MAX_TEXT, MAX_TITLE, TaskError
 
 log = logging.getLogger(__name__)

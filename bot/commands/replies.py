@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
-from bot.blocks import day_label, escape, mention, task_ref
 from bot.commands import views
 from bot.commands.context import Context
 from bot.commands.grammar import USAGE
@@ -16,6 +15,7 @@ from bot.monitor.alerts import task_view
 from bot.monitor.forecast import forecast_for
 from bot.monitor.messages import RULE_TITLES
 from bot.monitor.rules import time_used
+from bot.slack.blocks import day_label, escape, mention, task_ref
 
 
 def day(ctx: Context, instant: datetime) -> str:

@@ -7,7 +7,6 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ids
 from bot.commands import service, views
 from bot.commands.common import (
     SLACK_FAILURES,
@@ -23,6 +22,7 @@ from bot.commands.common import (
 from bot.commands.context import Context
 from bot.commands.grammar import parse_command
 from bot.commands.home import republish
+from bot.slack import ids
 
 log = logging.getLogger(__name__)
 

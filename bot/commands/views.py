@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot import ids
-from bot.blocks import (
+from bot.monitor.forecast import Forecast
+from bot.monitor.messages import RULE_TITLES
+from bot.slack import ids
+from bot.slack.blocks import (
     Block,
     actions,
     bars,
@@ -23,8 +25,6 @@ from bot.blocks import (
     static_select,
     task_ref,
 )
-from bot.monitor.forecast import Forecast
-from bot.monitor.messages import RULE_TITLES
 
 # How much a finding weighs when ordering tasks by risk ("what should I work on now").
 SEVERITY = {

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot import ids
-from bot.blocks import (
+from bot.calendar import WorkCalendar
+from bot.monitor.forecast import Forecast
+from bot.slack import ids
+from bot.slack.blocks import (
     Block,
     actions,
     bars,
@@ -28,8 +30,6 @@ from bot.blocks import (
     task_ref,
     users_select,
 )
-from bot.calendar import WorkCalendar
-from bot.monitor.forecast import Forecast
 
 RULE_TITLES = {
     "missing_owner": "no owner",

@@ -10,12 +10,12 @@ import json
 import pytest
 from sqlalchemy import select
 
-from bot import ids
 from bot.db import transaction
-from bot.drive import SlackWire, settle
 from bot.models import Finding, Task
+from bot.slack import ids
+from bot.standin.wire import SlackWire, settle
 from tests.conftest import MANAGERS, london
-from tests.test_app import dm_click, everything_valid
+from tests.app.test_app import dm_click, everything_valid
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ async def test_other_progress_opens_a_modal_with_a_note(wire, standin):
             "view": {**modal, "id": "V0P", "state": {"values": values}},
         }
 
-    from tests.test_app import _form
+    from tests.app.test_app import _form
 
     body = _form(submit("130"))
     async with wire.http.post(
@@ -307,7 +307,7 @@ async def test_a_form_that_slack_will_not_open_is_explained(wire, standin, actio
 
 
 async def test_a_task_made_in_the_form_is_confirmed_in_it_even_when_the_dm_fails(wire, standin):
-    from tests.commands.test_payloads import new_task_form, submit
+    from tests.slack.test_payloads import new_task_form, submit
 
     standin.fail("chat.postMessage", error="fatal_error")
     status, answer = await submit(wire, new_task_form(title="Board pack", owner="UDANA"))
@@ -331,7 +331,7 @@ async def test_the_progress_form_closes_at_once_and_a_refusal_arrives_where_the_
     await settle(lambda: standin.calls_to("views.open"))
     modal = standin.calls_to("views.open")[-1].params["view"]
     await wire.command("done 1", user="UMARCUS")  # meanwhile, a manager closes it
-    from tests.commands.test_payloads import submit
+    from tests.slack.test_payloads import submit
 
     before = len(standin.responses)
     values = {ids.INPUT_PROGRESS: {ids.INPUT_PROGRESS: {"type": "number_input", "value": "70"}}}

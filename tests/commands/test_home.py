@@ -9,7 +9,7 @@ import json
 import pytest
 
 from bot.commands.home import HOME_EVERY, republish
-from bot.drive import SlackWire
+from bot.standin.wire import SlackWire
 from tests.conftest import FakeClock, london
 
 

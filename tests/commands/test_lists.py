@@ -12,8 +12,8 @@ import pytest
 
 from bot import tasks as taskops
 from bot.db import transaction
-from bot.drive import SlackWire, settle
 from bot.models import Finding
+from bot.standin.wire import SlackWire, settle
 from tests.blockkit import block_errors, view_errors
 from tests.conftest import london
 

@@ -5,11 +5,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot import ids
 from bot.calendar import WorkCalendar
 from bot.monitor import messages
 from bot.monitor.forecast import Forecast
 from bot.monitor.messages import Alert
+from bot.slack import ids
 from tests.blockkit import assert_valid_message
 
 CAL = WorkCalendar("Europe/London", "GB")

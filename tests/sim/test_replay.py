@@ -6,11 +6,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.db import make_engine, transaction
-from bot.demo import demo_path
 from bot.models import Event
-from bot.replay import replay
-from bot.scenario import load_scenario, parse_scenario
-from bot.simulate import transcript
+from bot.sim.demo import demo_path
+from bot.sim.replay import replay
+from bot.sim.scenario import load_scenario, parse_scenario
+from bot.sim.simulate import transcript
 
 
 def scenario(*updates: dict, owner: str = "UDANA", managers: tuple = ("UMARCUS",)) -> dict:

@@ -22,9 +22,9 @@ from urllib.parse import urlencode
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
-from bot import ids
-from bot.blocks import escape
-from bot.slacktext import plain
+from bot.slack import ids
+from bot.slack.blocks import escape
+from bot.slack.text import plain
 
 TEAM = "T0STANDIN"
 CHANNEL = "C0GENERAL"  # where a command is typed, unless told otherwise

@@ -22,7 +22,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.commands.payloads import shape_problem
+from bot.slack.payloads import shape_problem
 
 log = logging.getLogger(__name__)
 MAX_AGE_SECONDS = 5 * 60  # Slack's own rule for replayed requests

@@ -7,12 +7,12 @@ import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy import func, select
 
-from bot.app import build_app, build_context
+from bot.app.factory import build_app, build_context
 from bot.config import Settings
 from bot.db import transaction
-from bot.drive import Clock, settle
 from bot.models import Task
 from bot.monitor.gateway import make_client
+from bot.standin.wire import Clock, settle
 from tests.conftest import MANAGERS, TOKEN, london
 
 

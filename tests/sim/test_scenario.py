@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import demo_path
-from bot.scenario import ScenarioError, load_scenario
-from bot.simulate import run_simulate
-from bot.standin import SlackStandIn
+from bot.sim.demo import demo_path
+from bot.sim.scenario import ScenarioError, load_scenario
+from bot.sim.simulate import run_simulate
+from bot.standin.server import SlackStandIn
 
-REPO = Path(__file__).parent.parent
+REPO = Path(__file__).parents[2]
 
 GOOD = """\
 team: {timezone: Europe/London, holidays: GB, channel: CMANAGERS, managers: [UMARCUS]}
@@ -246,6 +246,6 @@ def test_broken_yaml_names_the_line(tmp_path):
 
 def load_scenario_json() -> dict:
     """GOOD as a JSON document (YAML's own reading of it, dates left as text)."""
-    from bot.scenario_source import read_source
+    from bot.sim.source import read_source
 
     return read_source(GOOD, is_json=False).data

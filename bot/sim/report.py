@@ -12,8 +12,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from bot.blocks import day_label
 from bot.calendar import WorkCalendar
+from bot.slack.blocks import day_label
 
 ALERTS = ("dm", "reminder", "escalation")
 FLAGS = ("dm", "escalation")  # the first of these is when a task was first flagged

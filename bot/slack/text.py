@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot.blocks import escape
+from bot.slack.blocks import escape
 
 MARKUP = re.compile(r"<([^<>]*)>")
 USER_MENTION = re.compile(r"^@([UW][A-Z0-9]+)(?:\|(.*))?$")

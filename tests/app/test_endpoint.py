@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.drive import SlackWire, settle
-from tests.test_app import MONDAY, rows
+from bot.standin.wire import SlackWire, settle
+from tests.app.test_app import MONDAY, rows
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -1,4 +1,4 @@
-"""`python -m bot.bench`: sweep cost over 10k, 100k and 1M synthetic open tasks on SQLite.
+"""`python -m bot.bench.sweep`: sweep cost over 10k, 100k and 1M synthetic open tasks on SQLite.
 
 For each size: load the tasks (about 1% with a problem), run a cold sweep (every task judged:
 this is also what a monitor that re-reads every task each time would pay, the baseline), then
@@ -220,8 +220,8 @@ def bench(n: int, workdir: Path, postgres: str | None = None) -> dict:
 def bench_replay(people: int, tasks: int, seed: int) -> dict:
     """A quarter (October to December) of a synthetic firm, 30-minute sweeps, 5% of tasks
     stalling at 40%; and, as the baseline, the same history applied with no monitor at all."""
-    from bot.replay import replay
-    from bot.scenario import parse_scenario
+    from bot.sim.replay import replay
+    from bot.sim.scenario import parse_scenario
 
     scenario = parse_scenario(quarter(people, tasks, seed))
     t0 = time.perf_counter()
@@ -243,7 +243,7 @@ def bench_replay(people: int, tasks: int, seed: int) -> dict:
 
 
 def quarter(people: int, tasks: int, seed: int) -> dict:
-    from bot.scenario_gen import firm
+    from bot.sim.generate import firm
 
     return firm(
         name=f"{people}p-{tasks}t",
@@ -354,7 +354,7 @@ def main() -> None:
             # Loading and sweeping each in a process of its own: the peak memory is the sweeps'.
             for step in ("--load", "--one"):
                 out = subprocess.run(
-                    [sys.executable, "-m", "bot.bench", step, str(n), *child[:1], tmp, *child[1:]],
+                    [sys.executable, "-m", "bot.bench.sweep", step, str(n), *child[:1], tmp, *child[1:]],
                     check=True,
                     capture_output=True,
                     text=True,

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 from bot.monitor.policy import Policy, PolicyError
-from bot.replay import ReplayResult, replay
-from bot.report import compute_report, render_report
-from bot.scenario import Scenario, ScenarioError, load_scenario
-from bot.standin import SlackStandIn
+from bot.sim.replay import ReplayResult, replay
+from bot.sim.report import compute_report, render_report
+from bot.sim.scenario import Scenario, ScenarioError, load_scenario
+from bot.standin.server import SlackStandIn
 
 
 def policy_json(policy: Policy) -> dict:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.calendar import UnknownHolidays, parse_holiday_code
 from bot.monitor.policy import RULE_IDS, Policy, PolicyError
-from bot.scenario_source import ScenarioError, child, read_source
+from bot.sim.source import ScenarioError, child, read_source
 from bot.tasks import MAX_DEPTH, MAX_TEXT, MAX_TITLE
 
 __all__ = ["Person", "Scenario", "ScenarioError", "ScenarioTask", "Update", "load_scenario"]

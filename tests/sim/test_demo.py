@@ -4,10 +4,10 @@ import asyncio
 
 import pytest
 
-from bot.demo import demo_path, render_conversation, summary
-from bot.replay import replay
-from bot.scenario import load_scenario
-from bot.standin import SlackStandIn
+from bot.sim.demo import demo_path, render_conversation, summary
+from bot.sim.replay import replay
+from bot.sim.scenario import load_scenario
+from bot.standin.server import SlackStandIn
 from tests.blockkit import block_errors
 
 

@@ -1,5 +1,5 @@
-"""The Slack app: a Bolt `AsyncApp` built by a factory, served over HTTP (`POST /slack/events`,
-`GET /healthz`) or Socket Mode, with the monitor sweeping in-process on APScheduler."""
+"""`python -m bot`: the Bolt app served over HTTP (`POST /slack/events`, `GET /healthz`) or
+Socket Mode, with the monitor sweeping in-process."""
 
 from __future__ import annotations
 
@@ -8,53 +8,25 @@ import errno
 import gc
 import logging
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot import ids
-from bot.app_factory import build_monitor, database_problem
-from bot.commands import buttons, home, modals, slash
+from bot.app.endpoint import events_handler
+from bot.app.factory import build_app, open_context, start_decide_worker
+from bot.app.scheduler import start_scheduler
 from bot.commands.context import Context
-from bot.commands.home import republish
-from bot.commands.payloads import refuse_malformed
 from bot.config import ConfigError, Settings
 from bot.db import reading
-from bot.endpoint import events_handler
 from bot.models import State
 from bot.monitor.delivery import MANAGER_HEALTH
 from bot.monitor.gateway import make_client
-from bot.monitor.sweep import run_sweep
-from bot.monitor.worker import DecideWorker, WorkerSpec
+from bot.slack import ids
 
 log = logging.getLogger(__name__)
-SWEEP_JOB = "vigil-sweep"
-
-
-def build_context(settings: Settings, client: AsyncWebClient, clock=None) -> Context:  # type: ignore[no-untyped-def]
-    monitor = build_monitor(settings, client, count_open_tasks=False)
-    ctx = Context(
-        settings=settings,
-        engine=monitor.engine,
-        cal=monitor.cal,
-        monitor=monitor,
-        managers=settings.manager_user_ids,
-        client=client,
-    )
-    if clock is not None:
-        ctx.clock = clock
-    return ctx
-
-
-def start_decide_worker(ctx: Context) -> None:
-    """Sweeps judge tasks in a worker process, off the interpreter that acks Slack."""
-    m = ctx.monitor
-    m.worker = DecideWorker(WorkerSpec(ctx.settings.database_url, m.cal, m.policy, m.page_size))
 
 
 def tune_for_latency() -> None:
@@ -70,76 +42,6 @@ def freeze_heap() -> None:
     here, and every ack waiting behind it waited that long (docs/benchmarks.md)."""
     gc.collect()
     gc.freeze()
-
-
-class _TokenFromClient(logging.Filter):
-    """Bolt reads SLACK_BOT_TOKEN from the environment itself and then warns that the client's
-    token wins; Vigil hands it the client on purpose, so the warning is noise at every start."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
-
-
-logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromClient())
-
-
-def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
-    """The Bolt app with every listener registered; nothing happens at import time."""
-    app = AsyncApp(
-        client=client,
-        signing_secret=ctx.settings.signing_secret or "",
-        # Over HTTP the endpoint checks signatures itself, on the raw bytes, before Bolt
-        # parses anything (bot/endpoint.py); Socket Mode needs none.
-        request_verification_enabled=False,
-        process_before_response=False,
-    )
-    app.use(refuse_malformed)
-    for listeners in (slash, buttons, modals, home):
-        listeners.register(app, ctx)
-    return app
-
-
-async def sweep_now(ctx: Context) -> None:
-    """The scheduled job: one sweep as of the clock. Errors are logged, never raised into
-    the scheduler, and the next interval tries again."""
-    try:
-        report = await run_sweep(ctx.monitor, ctx.clock())
-        if (report.opened or report.resolved) and ctx.client is not None:
-            # Findings changed: the managers' team sections, and the owners' risk order.
-            ctx.spawn(republish(ctx, ctx.client, set(ctx.managers)))
-        if report.sent or report.opened or report.resolved:
-            log.info(
-                "sweep: %d opened, %d resolved, %d sent",
-                report.opened,
-                report.resolved,
-                len(report.sent),
-            )
-    except Exception:
-        log.exception("sweep failed; the next one will try again")
-
-
-def start_scheduler(ctx: Context) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        sweep_now,
-        "interval",
-        args=[ctx],
-        seconds=ctx.settings.sweep_interval_seconds,
-        id=SWEEP_JOB,
-        max_instances=1,
-        coalesce=True,
-        next_run_time=datetime.now(UTC),
-    )
-    scheduler.start()
-
-    def nudge() -> None:
-        # A fix should show as resolved within seconds, not at the next interval.
-        job = scheduler.get_job(SWEEP_JOB)
-        if job is not None:
-            job.modify(next_run_time=datetime.now(UTC) + timedelta(seconds=2))
-
-    ctx.nudge = nudge
-    return scheduler
 
 
 def health(ctx: Context) -> tuple[int, dict]:
@@ -218,14 +120,6 @@ async def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:  # noqa: 
             await runner.cleanup()
         await session.close()
         ctx.engine.dispose()
-
-
-def open_context(settings: Settings, client: AsyncWebClient) -> Context:
-    """The context, or a ConfigError naming DATABASE_URL when the database cannot be opened."""
-    try:
-        return build_context(settings, client)
-    except (SQLAlchemyError, OSError) as exc:
-        raise ConfigError(database_problem(exc)) from None
 
 
 def port_problem(port: int, exc: OSError) -> str:

@@ -16,11 +16,12 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_app, build_context, build_web_app
+from bot.app.factory import build_app, build_context
+from bot.app.server import build_web_app
 from bot.config import Settings
 from bot.monitor.gateway import make_client
 from bot.monitor.sweep import run_sweep
-from bot.standin import SlackStandIn
+from bot.standin.server import SlackStandIn
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-test"

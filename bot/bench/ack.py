@@ -1,4 +1,4 @@
-"""`python -m bot.bench_ack`: how fast Vigil acknowledges Slack while a big sweep runs.
+"""`python -m bot.bench.ack`: how fast Vigil acknowledges Slack while a big sweep runs.
 
 Signed slash commands (`/task progress`, `/task list`) and button clicks (progress select) go
 to the HTTP app at a steady 100 requests a second for 30 s, from a process of their own (the
@@ -34,15 +34,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import update
 
-from bot import bench, ids
-from bot.app import (
-    build_app,
-    build_context,
-    build_web_app,
-    freeze_heap,
-    start_decide_worker,
-    tune_for_latency,
-)
+from bot.app.factory import build_app, build_context, start_decide_worker
+from bot.app.server import build_web_app, freeze_heap, tune_for_latency
+from bot.bench import sweep as bench
 from bot.commands import service
 from bot.commands.grammar import Command
 from bot.config import Settings
@@ -50,6 +44,7 @@ from bot.db import transaction
 from bot.models import Task
 from bot.monitor.gateway import make_client
 from bot.monitor.sweep import run_sweep
+from bot.slack import ids
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-standin"
@@ -247,7 +242,7 @@ def run_load(
         [
             sys.executable,
             "-m",
-            "bot.bench_ack",
+            "bot.bench.ack",
             "--load-to",
             f"http://127.0.0.1:{port}/slack/events",
             "--standin",
@@ -288,7 +283,7 @@ async def measure(
     tune_for_latency()  # as `python -m bot` does
     http = aiohttp.ClientSession()
     client = make_client(TOKEN, settings.slack_api_url, session=http)
-    # The synthetic firm's Monday morning (as in `bot.bench`): mostly healthy tasks, about 1%
+    # The synthetic firm's Monday morning (as in `bot.bench.sweep`): mostly healthy tasks, about 1%
     # with a problem. Every sweep judges all of them; the commands happen at the same moment.
     now = bench.START + timedelta(hours=1)
     ctx = build_context(settings, client, clock=lambda: now)

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import ids
 from bot.db import transaction
-from bot.drive import SlackWire, settle
 from bot.models import Event, Task
+from bot.slack import ids
+from bot.standin.wire import SlackWire, settle
 from tests.blockkit import block_errors, view_errors
 from tests.conftest import MANAGERS, london
 

@@ -16,12 +16,12 @@ import pytest
 import yaml
 
 from bot.calendar import WorkCalendar
-from bot.replay import replay
-from bot.scenario import load_scenario, parse_scenario
-from bot.simulate import run_simulate
-from bot.standin import SlackStandIn
+from bot.sim.replay import replay
+from bot.sim.scenario import load_scenario, parse_scenario
+from bot.sim.simulate import run_simulate
+from bot.standin.server import SlackStandIn
 
-SCENARIOS = Path(__file__).parent.parent / "data" / "scenarios"
+SCENARIOS = Path(__file__).parents[2] / "data" / "scenarios"
 MARCUS = SCENARIOS / "marcus-quarter.yaml"
 QUIET = SCENARIOS / "quiet-month.yaml"
 DAY = r"\w{3} \d{1,2} \w{3}"
@@ -256,7 +256,7 @@ async def test_holidays_keep_christmas_week_from_looking_like_a_stall():
 
 # -- the same scenario in JSON -------------------------------------------------------------
 def test_a_json_scenario_gives_the_same_result_as_its_yaml(tmp_path, stuck_run):
-    from bot.scenario_source import read_source
+    from bot.sim.source import read_source
 
     as_yaml, printed_yaml, data_yaml = stuck_run
     as_json = tmp_path / "stuck.json"

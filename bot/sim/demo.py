@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from bot.blocks import day_label
-from bot.replay import Message, ReplayResult, calendar_for, replay
-from bot.report import compute_report, render_report
-from bot.scenario import load_scenario
-from bot.simulate import transcript
+from bot.sim.replay import Message, ReplayResult, calendar_for, replay
+from bot.sim.report import compute_report, render_report
+from bot.sim.scenario import load_scenario
+from bot.sim.simulate import transcript
+from bot.slack.blocks import day_label
 
 ARROWS = {
     "dm": "DM",
@@ -25,7 +25,7 @@ ARROWS = {
 
 
 def demo_path() -> Path:
-    return Path(str(resources.files("bot") / "scenarios" / "demo.yaml"))
+    return Path(str(resources.files("bot.sim") / "scenarios" / "demo.yaml"))
 
 
 def _plain(text: str, names: dict[str, str]) -> str:
@@ -125,9 +125,9 @@ async def slack_tour() -> list[str]:
     """A few slash commands and a button click through the real Bolt app over HTTP."""
     import tempfile
 
-    from bot import ids
-    from bot.drive import MANAGERS, SlackWire, settle
-    from bot.standin import SlackStandIn
+    from bot.slack import ids
+    from bot.standin.server import SlackStandIn
+    from bot.standin.wire import MANAGERS, SlackWire, settle
 
     names = {"UMARCUS": "Marcus", "UOMAR": "Omar"}
     standin = SlackStandIn(token="xoxb-test")

@@ -10,14 +10,14 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot import ids
 from bot.commands import service
 from bot.db import transaction
-from bot.drive import SlackWire, settle
 from bot.models import Task
+from bot.slack import ids
+from bot.standin.wire import SlackWire, settle
 from tests.blockkit import view_errors
 from tests.commands.test_buttons import click, stalled_dm, task
-from tests.test_app import _form, rows
+from tests.app.test_app import _form, rows
 
 
 @pytest.fixture

@@ -1,0 +1,127 @@
+"""Build the running parts from `Settings`: the engine, the calendar, the monitor, the
+handlers' context and the Bolt app with every listener registered. Nothing is built at import
+time."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.calendar import WorkCalendar
+from bot.commands import buttons, home, modals, slash
+from bot.commands.context import Context
+from bot.config import ConfigError, Settings
+from bot.db import create_schema, make_engine
+from bot.monitor.gateway import SlackGateway, make_client
+from bot.monitor.monitor import Monitor
+from bot.monitor.sweep import SweepReport, run_sweep
+from bot.monitor.worker import DecideWorker, WorkerSpec
+from bot.slack.payloads import refuse_malformed
+
+
+def build_monitor(
+    settings: Settings, client: AsyncWebClient, *, count_open_tasks: bool = True
+) -> Monitor:
+    """The database (created on first run), the team's calendar, and the monitor over them."""
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    cal = WorkCalendar(
+        settings.team_timezone,
+        settings.holiday_country,
+        settings.policy.day_start,
+        settings.policy.day_end,
+    )
+    return Monitor(
+        engine=engine,
+        cal=cal,
+        policy=settings.policy,
+        gateway=SlackGateway(client),
+        manager_channel=settings.manager_channel,
+        count_open_tasks=count_open_tasks,
+    )
+
+
+def build_context(settings: Settings, client: AsyncWebClient, clock=None) -> Context:  # type: ignore[no-untyped-def]
+    monitor = build_monitor(settings, client, count_open_tasks=False)
+    ctx = Context(
+        settings=settings,
+        engine=monitor.engine,
+        cal=monitor.cal,
+        monitor=monitor,
+        managers=settings.manager_user_ids,
+        client=client,
+    )
+    if clock is not None:
+        ctx.clock = clock
+    return ctx
+
+
+def open_context(settings: Settings, client: AsyncWebClient) -> Context:
+    """The context, or a ConfigError naming DATABASE_URL when the database cannot be opened."""
+    try:
+        return build_context(settings, client)
+    except (SQLAlchemyError, OSError) as exc:
+        raise ConfigError(database_problem(exc)) from None
+
+
+def start_decide_worker(ctx: Context) -> None:
+    """Sweeps judge tasks in a worker process, off the interpreter that acks Slack."""
+    m = ctx.monitor
+    m.worker = DecideWorker(WorkerSpec(ctx.settings.database_url, m.cal, m.policy, m.page_size))
+
+
+class _TokenFromClient(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and then warns that the client's
+    token wins; Vigil hands it the client on purpose, so the warning is noise at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+    @classmethod
+    def install(cls) -> None:
+        logger = logging.getLogger("slack_bolt.AsyncApp")
+        if not any(isinstance(f, cls) for f in logger.filters):
+            logger.addFilter(cls())
+
+
+def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
+    """The Bolt app with every listener registered; nothing happens at import time."""
+    _TokenFromClient.install()
+    app = AsyncApp(
+        client=client,
+        signing_secret=ctx.settings.signing_secret or "",
+        # Over HTTP the endpoint checks signatures itself, on the raw bytes, before Bolt
+        # parses anything (bot/app/endpoint.py); Socket Mode needs none.
+        request_verification_enabled=False,
+        process_before_response=False,
+    )
+    app.use(refuse_malformed)
+    for listeners in (slash, buttons, modals, home):
+        listeners.register(app, ctx)
+    return app
+
+
+async def sweep_once(settings: Settings, now: datetime, *, dry_run: bool = False) -> SweepReport:
+    """`python -m bot sweep`: one sweep, safe beside a running bot (the sweep lease)."""
+    async with aiohttp.ClientSession() as http:
+        client = make_client(settings.bot_token or "", settings.slack_api_url, session=http)
+        try:
+            monitor = build_monitor(settings, client)
+        except (SQLAlchemyError, OSError) as exc:
+            raise ConfigError(database_problem(exc)) from None
+        try:
+            return await run_sweep(monitor, now, dry_run=dry_run)
+        finally:
+            monitor.engine.dispose()
+
+
+def database_problem(exc: Exception) -> str:
+    # The driver's own words, first line only: they say what is wrong (a missing folder, a
+    # refused connection) in one line, where a traceback would bury it.
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return f"DATABASE_URL: cannot open the database: {reason}"

@@ -1,0 +1,1 @@
+"""The benchmarks: `python -m bot.bench.sweep` (sweeps, `--replay`), `python -m bot.bench.ack`."""

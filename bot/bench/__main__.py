@@ -1,0 +1,3 @@
+from bot.bench.sweep import main
+
+main()
