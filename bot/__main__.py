@@ -39,12 +39,13 @@ def parse_now(value: str, settings, wall: datetime | None = None) -> datetime:  
 
 def _relative_now(value: str, settings, wall: datetime) -> datetime | None:  # type: ignore[no-untyped-def]
     from bot.calendar import WorkCalendar
-    from bot.commands.grammar import UsageError, parse_deadline
+    from bot.dates import parse_deadline
+    from bot.errors import UserError
 
     cal = WorkCalendar(settings.team_timezone, settings.holiday_country)
     try:
         deadline = parse_deadline(value, now=wall, cal=cal)
-    except UsageError:
+    except UserError:
         return None
     return deadline.at if deadline.has_time else None
 

@@ -13,7 +13,6 @@ from sqlmodel import Field, SQLModel
 
 OPEN, BLOCKED, DONE, CANCELLED = "open", "blocked", "done", "cancelled"
 LIVE_STATUSES = (OPEN, BLOCKED)
-BOT_ACTOR = "vigil"
 
 
 class UTCDateTime(TypeDecorator):
@@ -67,7 +66,7 @@ class Event(SQLModel, table=True):
     task_id: int = Field(foreign_key="task.id", index=True)
     at: datetime = utc_column(nullable=False)
     actor: str
-    kind: str  # created, progress, owner, due, status, title, parent, note, snooze
+    kind: str  # created, progress, owner, due, status, note, snooze
     old: str | None = None
     new: str | None = None
     note: str | None = None

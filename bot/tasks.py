@@ -1,15 +1,21 @@
-"""Task service: every change to a task goes through here, by a command, a button or a
-scenario alike. Each function validates, changes the row, records the event (who, when, what,
-old -> new) and marks the task for the monitor's next look. It raises `TaskError`, with one
-sentence for the user, before it changes anything."""
+"""Task service: every change to a task goes through here, by a command, a button, a replayed
+scenario or an import alike. Each function validates, changes the row, records the event (who,
+when, what, old -> new) and marks the task for the monitor's next look. It raises `UserError`,
+with one sentence for the user, before it changes anything.
+
+`change_task` is the one way a person's change is applied: it checks who may make it, then
+applies each part in a fixed order (owner, deadline, progress or note, status) and says what
+it did in words."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import Session
 
+from bot.errors import UserError, may_change_refusal
 from bot.models import BLOCKED, CANCELLED, DONE, LIVE_STATUSES, OPEN, Event, Task
 
 MAX_TITLE = 200
@@ -17,19 +23,21 @@ MAX_TEXT = 3000
 MAX_DEPTH = 3  # a parent, its subtasks, and theirs
 
 
-class TaskError(ValueError):
-    """A change that cannot be made; the message says what to do instead."""
-
-
 def get_task(session: Session, task_id: int) -> Task:
     task = session.get(Task, task_id)
     if task is None:
-        raise TaskError(f"There is no task #{task_id}. `/task list` shows yours.")
+        raise UserError(f"There is no task #{task_id}. `/task list` shows yours.")
     return task
 
 
 def may_change(task: Task, user_id: str, managers: frozenset[str]) -> bool:
     return user_id in managers or user_id in (task.owner_id, task.creator_id)
+
+
+def check_may_change(task: Task, user_id: str, managers: frozenset[str]) -> None:
+    """Only the owner, the creator or a manager may change a task: one check, one wording."""
+    if not may_change(task, user_id, managers):
+        raise may_change_refusal(task.id, task.owner_id or task.creator_id)
 
 
 def _record(
@@ -60,36 +68,51 @@ def _record(
 
 def _require_live(task: Task) -> None:
     if task.status not in LIVE_STATUSES:
-        raise TaskError(f"#{task.id} is already {task.status}; nothing to change.")
+        raise UserError(f"#{task.id} is already {task.status}; nothing to change.")
 
 
-def _clean_title(title: str) -> str:
+def check_title(title: str) -> str:
+    """The title as stored (runs of spaces made one), or the one sentence about what is wrong
+    with it: the grammar, the forms, scenarios and imports all ask here."""
     title = " ".join(title.split())
     if not title:
-        raise TaskError(
-            "A task needs a title, e.g. `/task add Q3 filing for Acme @dana due friday`."
-        )
+        raise UserError("A task needs a title.", "/task add Q3 filing for Acme @dana due friday")
     if len(title) > MAX_TITLE:
-        raise TaskError(f"That title is {len(title)} characters; keep it under {MAX_TITLE}.")
+        raise UserError(
+            f"That title is {len(title)} characters; a title has at most {MAX_TITLE}.",
+            "/task add Q3 filing for Acme @dana due friday",
+        )
     return title
 
 
-def _check_parent(session: Session, parent_id: int | None, child_id: int | None = None) -> None:
+def check_description(text: str | None) -> str | None:
+    if text and len(text) > MAX_TEXT:
+        raise UserError(
+            f"The description is {len(text)} characters; a description has at most {MAX_TEXT}."
+        )
+    return text or None
+
+
+def check_progress(progress: int, task_id: int | str = 12) -> int:
+    if not 0 <= progress <= 100:
+        raise UserError("Progress is a number from 0 to 100.", f"/task progress {task_id} 40")
+    return progress
+
+
+def _check_parent(session: Session, parent_id: int | None) -> None:
+    """A subtask's parent exists, is open, and is not too deep already. (A new task has no
+    subtasks of its own, so it cannot close a cycle.)"""
     if parent_id is None:
         return
     parent = get_task(session, parent_id)
     if parent.status not in LIVE_STATUSES:
-        raise TaskError(f"#{parent_id} is {parent.status}; a subtask needs an open parent.")
+        raise UserError(f"#{parent_id} is {parent.status}; a subtask needs an open parent.")
     depth, cursor = 1, parent
     while cursor.parent_id is not None:
-        if cursor.parent_id == child_id or cursor.id == child_id:
-            raise TaskError(f"#{child_id} cannot sit under #{parent_id}: that makes a cycle.")
         cursor = get_task(session, cursor.parent_id)
         depth += 1
-    if cursor.id == child_id:
-        raise TaskError(f"#{child_id} cannot sit under #{parent_id}: that makes a cycle.")
     if depth >= MAX_DEPTH:
-        raise TaskError(f"Subtasks go {MAX_DEPTH} levels deep at most; #{parent_id} is too deep.")
+        raise UserError(f"Subtasks go {MAX_DEPTH} levels deep at most; #{parent_id} is too deep.")
 
 
 def create_task(
@@ -106,13 +129,12 @@ def create_task(
     link: str | None = None,
     source_key: str | None = None,
 ) -> Task:
-    title = _clean_title(title)
-    if description and len(description) > MAX_TEXT:
-        raise TaskError(f"The description is too long; keep it under {MAX_TEXT} characters.")
+    title = check_title(title)
+    description = check_description(description)
     _check_parent(session, parent_id)
     task = Task(
         title=title,
-        description=description or None,
+        description=description,
         link=link,
         owner_id=owner,
         creator_id=creator,
@@ -140,8 +162,7 @@ def set_progress(
     now: datetime,
     note: str | None = None,
 ) -> Task:
-    if not 0 <= progress <= 100:
-        raise TaskError(f"Progress is a number from 0 to 100, e.g. `/task progress {task_id} 40`.")
+    check_progress(progress, task_id)
     task = get_task(session, task_id)
     _require_live(task)
     old = task.progress
@@ -196,24 +217,10 @@ def set_due(
     return task
 
 
-def set_parent(
-    session: Session, task_id: int, parent_id: int | None, *, by: str, now: datetime
-) -> Task:
-    task = get_task(session, task_id)
-    _require_live(task)
-    if parent_id == task_id:
-        raise TaskError(f"#{task_id} cannot be its own parent.")
-    _check_parent(session, parent_id, child_id=task_id)
-    old = task.parent_id
-    task.parent_id = parent_id
-    _record(session, task, "parent", by, now, old, parent_id)
-    return task
-
-
 def block(session: Session, task_id: int, reason: str, *, by: str, now: datetime) -> Task:
     reason = " ".join(reason.split())
     if not reason:
-        raise TaskError(
+        raise UserError(
             f"Say what blocks it, e.g. `/task block {task_id} waiting for the client's figures`."
         )
     task = get_task(session, task_id)
@@ -227,7 +234,7 @@ def block(session: Session, task_id: int, reason: str, *, by: str, now: datetime
 def unblock(session: Session, task_id: int, *, by: str, now: datetime) -> Task:
     task = get_task(session, task_id)
     if task.status != BLOCKED:
-        raise TaskError(f"#{task_id} is not blocked.")
+        raise UserError(f"#{task_id} is not blocked.")
     task.status, task.block_reason = OPEN, None
     # The blocked days were the managers' to solve; the owner's stall clock starts afresh.
     task.activity_at = now
@@ -268,3 +275,63 @@ def add_note(session: Session, task_id: int, note: str, *, by: str, now: datetim
     task = get_task(session, task_id)
     _record(session, task, "note", by, now, note=note[:MAX_TEXT])
     return task
+
+
+# -- a person's change, whatever surface it came from -----------------------------------------
+@dataclass(frozen=True)
+class Change:
+    """What a person asks to change about a task: any of these, applied in this order."""
+
+    owner: str | None = None
+    due: tuple[datetime | None, bool] | None = None  # (deadline, has a time of day)
+    progress: int | None = None
+    note: str | None = None
+    status: str | None = None  # open (unblock), blocked, done, cancelled
+    reason: str | None = None  # why it is blocked
+
+
+def change_task(
+    session: Session,
+    task_id: int,
+    change: Change,
+    *,
+    by: str,
+    now: datetime,
+    managers: frozenset[str],
+    due_words: str | None = None,
+) -> tuple[Task, list[str]]:
+    """Apply `change` for `by`, who must be the owner, the creator or a manager. Returns the
+    task and what was done, in words (`progress 40% → 60%`, `marked done`). `due_words` is how
+    the new deadline reads to people, for that sentence."""
+    task = get_task(session, task_id)
+    check_may_change(task, by, managers)
+    done: list[str] = []
+    if change.owner is not None:
+        assign(session, task_id, change.owner, by=by, now=now)
+        done.append(f"now owned by <@{change.owner}>")
+    if change.due is not None:
+        at, has_time = change.due
+        set_due(session, task_id, at, by=by, now=now, has_time=has_time)
+        done.append(f"due {due_words}" if due_words else "deadline moved")
+    if change.progress is not None:
+        old = task.progress
+        set_progress(session, task_id, change.progress, by=by, now=now, note=change.note)
+        done.append(
+            f"progress {old}% → {change.progress}%" + (" · done" if change.progress == 100 else "")
+        )
+    elif change.note:
+        add_note(session, task_id, change.note, by=by, now=now)
+        done.append("note added")
+    if change.status == BLOCKED:
+        block(session, task_id, change.reason or "", by=by, now=now)
+        done.append("blocked; the managers' channel will hear of it at the next sweep")
+    elif change.status == OPEN:
+        unblock(session, task_id, by=by, now=now)
+        done.append("unblocked")
+    elif change.status == DONE:
+        complete(session, task_id, by=by, now=now)
+        done.append("marked done")
+    elif change.status == CANCELLED:
+        cancel(session, task_id, by=by, now=now)
+        done.append("cancelled")
+    return task, done

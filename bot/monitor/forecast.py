@@ -8,7 +8,7 @@ forecast: the message says so rather than invent a date.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from bot.calendar import WorkCalendar
@@ -37,10 +37,10 @@ def forecast(
         return None
     pace = (progress - start_progress) / spent  # points per working second
     finish = cal.after_working_seconds(max(now, start), (100 - progress) / pace)
-    finish_day = cal.local_date(finish - timedelta(microseconds=1))
+    finish_day = cal.due_day(finish)
     late = 0
     if due_at is not None:
-        due_day = cal.local_date(due_at - timedelta(microseconds=1))
+        due_day = cal.due_day(due_at)
         late = cal.working_days_between(due_day, finish_day)
     return Forecast(finish_day, late, pace * cal.day_seconds())
 

@@ -21,9 +21,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.calendar import WorkCalendar
+from bot.errors import UserError
 from bot.models import Event, Finding, Notification
 from bot.monitor.policy import Policy
-from bot.monitor.rules import RULES_BY_ID
+from bot.monitor.rulebook import RULEBOOK
 
 MANAGERS = "managers"  # the `to` of a notification meant for the managers' channel
 POSTS = ("dm", "reminder", "escalation")  # kinds that ping someone
@@ -50,7 +51,7 @@ def escalation_due(finding: Finding, policy: Policy, cal: WorkCalendar) -> datet
     if finding.dm_at is None:
         return None
     due = cal.shift_working_days(finding.dm_at, window)
-    if finding.snoozed_until and finding.rule not in ("overdue", "blocked"):
+    if finding.snoozed_until and not RULEBOOK[finding.rule].managers_at_once:
         due = max(due, finding.snoozed_until)
     return due
 
@@ -58,7 +59,7 @@ def escalation_due(finding: Finding, policy: Policy, cal: WorkCalendar) -> datet
 def reminder_due(finding: Finding, policy: Policy, cal: WorkCalendar) -> datetime | None:
     if finding.dm_at is None or finding.reminders >= policy.reminder_cap:
         return None
-    if not RULES_BY_ID[finding.rule].dm_owner:
+    if not RULEBOOK[finding.rule].dm_owner:
         return None
     due = cal.shift_working_days(finding.last_reminder_at or finding.dm_at, 1)
     if finding.snoozed_until:
@@ -89,11 +90,11 @@ def open_finding(
     finding = Finding(task_id=task_id, rule=rule, opened_at=now, facts=facts, recipient=recipient)
     session.add(finding)
     session.flush()
-    if RULES_BY_ID[rule].dm_owner:
+    if RULEBOOK[rule].dm_owner:
         _queue(session, finding, "dm", recipient, now)
     else:
         finding.dm_at = now  # nobody to DM first: the ladder starts from here
-    if policy.escalation_window(rule) == 0 or not RULES_BY_ID[rule].dm_owner:
+    if policy.escalation_window(rule) == 0 or not RULEBOOK[rule].dm_owner:
         _queue(session, finding, "escalation", MANAGERS, now)
         finding.escalated_at = now
     return finding
@@ -164,10 +165,6 @@ def resolve(session: Session, finding: Finding, now: datetime) -> list[Notificat
     return queued
 
 
-class SnoozeError(ValueError):
-    pass
-
-
 def snooze(
     session: Session,
     finding: Finding,
@@ -180,9 +177,9 @@ def snooze(
 ) -> datetime:
     """Hold the owner's reminders (and, but for `overdue`, the escalation) for working days."""
     if finding.status != "open":
-        raise SnoozeError("That alert has already cleared; there is nothing to snooze.")
+        raise UserError("That alert has already cleared; there is nothing to snooze.")
     if not 1 <= days <= policy.snooze_max_days:
-        raise SnoozeError(f"Snooze for 1 to {policy.snooze_max_days} working days.")
+        raise UserError(f"Snooze for 1 to {policy.snooze_max_days} working days.")
     until = cal.shift_working_days(now, days)
     finding.snoozed_until = until
     finding.next_action_at = next_action(finding, policy, cal)

@@ -8,11 +8,13 @@ carry the buttons that fix it in one click.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from bot.calendar import WorkCalendar
+from bot.monitor import rulebook
 from bot.monitor.forecast import Forecast
+from bot.monitor.rulebook import RULEBOOK
 from bot.slack import ids
 from bot.slack.blocks import (
     Block,
@@ -30,20 +32,6 @@ from bot.slack.blocks import (
     task_ref,
     users_select,
 )
-
-RULE_TITLES = {
-    "missing_owner": "no owner",
-    "missing_deadline": "no deadline",
-    "overdue": "overdue",
-    "stalled": "stalled",
-    "behind_pace": "behind pace",
-    "deadline_conflict": "due after its parent",
-    "blocked": "blocked",
-}
-NO_LONGER = RULE_TITLES | {
-    "missing_owner": "without an owner",
-    "missing_deadline": "without a deadline",
-}
 
 
 @dataclass(frozen=True)
@@ -75,7 +63,7 @@ class Alert:
     def due_day(self) -> date | None:
         if self.due_at is None:
             return None
-        return self.cal.local_date(self.due_at - timedelta(microseconds=1))
+        return self.cal.due_day(self.due_at)
 
     def open_for(self) -> str:
         days = self.cal.working_days_between(
@@ -93,65 +81,53 @@ def _days(n: object) -> str:
 
 def _iso_day(value: object, cal: WorkCalendar) -> str:
     instant = datetime.fromisoformat(str(value))
-    return day_label(cal.local_date(instant - timedelta(microseconds=1)))
+    return day_label(cal.due_day(instant))
 
 
 def problem(alert: Alert) -> tuple[str, str, str]:
-    """(what is wrong, why it matters, what clears it), in words and numbers."""
+    """(what is wrong, why it matters, what clears it), in words and numbers; the last two
+    from the rulebook."""
+    facts = RULEBOOK.get(alert.rule)
+    why = facts.why.format(stall_days=alert.facts.get("stall_days", 3)) if facts else ""
+    clears = facts.clears if facts else ""
+    if alert.rule == "deadline_conflict":
+        clears = f"Move this deadline to {_iso_day(alert.facts['parent_due_at'], alert.cal)} or earlier."
+    return _what(alert), why, clears
+
+
+def _what(alert: Alert) -> str:
     f, cal = alert.facts, alert.cal
     if alert.rule == "missing_owner":
         if f.get("why") == "owner left":
-            what = f"has an owner who has left Slack ({mention(str(f.get('owner')))})"
-        else:
-            what = "has no owner"
-        return what, "Work nobody owns is work nobody is doing.", "Assign an owner."
+            return f"has an owner who has left Slack ({mention(str(f.get('owner')))})"
+        return "has no owner"
     if alert.rule == "missing_deadline":
-        return (
-            "has no deadline",
-            "Without a date nobody can tell whether it is late.",
-            "Set a deadline.",
-        )
+        return "has no deadline"
     if alert.rule == "overdue":
         late = int(f.get("working_days_late", 0))
         due = day_label(alert.due_day()) if alert.due_at else "?"
         when = "today" if late == 0 else f"{_days(late)} ago"
-        return (
-            f"is overdue: it was due {due} ({when}) and is at {alert.progress}%",
-            "The deadline has passed and the work is not done.",
-            "Mark it done, or move the deadline to a date you can keep.",
-        )
+        return f"is overdue: it was due {due} ({when}) and is at {alert.progress}%"
     if alert.rule == "stalled":
         since = day_label(cal.local_date(datetime.fromisoformat(str(f["since"]))))
         n = int(f.get("working_days", 0))
         return (
             f"has had no progress since {since}: this is working day {n} without any, "
-            f"at {alert.progress}%",
-            f"Nothing has moved for more than {_days(f.get('stall_days', 3))}.",
-            "Record progress, mark it done, or say you are blocked.",
+            f"at {alert.progress}%"
         )
     if alert.rule == "behind_pace":
         return (
             f"is behind pace: {f.get('time_used')}% of its time is used and it is "
-            f"{alert.progress}% done",
-            f"Progress is {f.get('behind_by')} points behind the time used "
-            f"(the limit is {f.get('tolerance')}).",
-            "Record progress, or move the deadline to one the pace can meet.",
+            f"{alert.progress}% done"
         )
     if alert.rule == "deadline_conflict":
         return (
             f"is due {_iso_day(f['due_at'], cal)}, {_days(f.get('working_days_after'))} after "
-            f"its parent #{f.get('parent')} (due {_iso_day(f['parent_due_at'], cal)})",
-            "A subtask due after its parent makes the parent late too.",
-            f"Move this deadline to {_iso_day(f['parent_due_at'], cal)} or earlier.",
+            f"its parent #{f.get('parent')} (due {_iso_day(f['parent_due_at'], cal)})"
         )
     if alert.rule == "blocked":
-        reason = escape(alert.block_reason or "no reason given")
-        return (
-            f"is blocked: {reason}",
-            "The owner has asked for help.",
-            "Remove the obstacle, reassign, or move the deadline; then unblock it.",
-        )
-    return (f"has a finding {alert.rule}", "", "")
+        return f"is blocked: {escape(alert.block_reason or 'no reason given')}"
+    return f"has a finding {alert.rule}"
 
 
 def forecast_line(alert: Alert) -> str:
@@ -211,9 +187,7 @@ def owner_buttons(alert: Alert) -> list[Block]:
 def _offered_day(alert: Alert) -> date | None:
     """The forecast finish day when there is one; for a conflict, the parent's deadline."""
     if alert.rule == "deadline_conflict":
-        return alert.cal.local_date(
-            datetime.fromisoformat(str(alert.facts["parent_due_at"])) - timedelta(microseconds=1)
-        )
+        return alert.cal.due_day(datetime.fromisoformat(str(alert.facts["parent_due_at"])))
     if alert.forecast is not None:
         return alert.forecast.finish_day
     return None
@@ -239,7 +213,7 @@ def build_manager_alert(alert: Alert) -> tuple[str, list[Block]]:
     text = f"#{alert.task_id} {escape(alert.title)} {what}. Owner: {mention(alert.owner_id)}."
     head = (
         f":rotating_light: {task_ref(alert.task_id, alert.title)} {what}.\n"
-        f"Owner {mention(alert.owner_id)} · {RULE_TITLES.get(alert.rule, alert.rule)} · {opened}"
+        f"Owner {mention(alert.owner_id)} · {rulebook.title(alert.rule)} · {opened}"
     )
     elements = [
         users_select("Reassign", ids.ACTION_REASSIGN),
@@ -258,7 +232,7 @@ def build_manager_alert(alert: Alert) -> tuple[str, list[Block]]:
 
 def build_resolved(alert: Alert, reason: str, *, for_managers: bool) -> tuple[str, list[Block]]:
     """The edit that replaces a DM or the managers' message once the finding clears."""
-    label = NO_LONGER.get(alert.rule, alert.rule)
+    label = (RULEBOOK[alert.rule].no_longer if alert.rule in RULEBOOK else alert.rule)
     text = f"Resolved: #{alert.task_id} {escape(alert.title)} is no longer {label}: {reason}."
     head = f":white_check_mark: {task_ref(alert.task_id, alert.title)} is no longer *{label}*: {reason}."
     blocks = [section(head), _numbers(alert)]
@@ -268,7 +242,7 @@ def build_resolved(alert: Alert, reason: str, *, for_managers: bool) -> tuple[st
 
 
 def build_resolution_reply(alert: Alert, reason: str) -> tuple[str, list[Block]]:
-    label = NO_LONGER.get(alert.rule, alert.rule)
+    label = (RULEBOOK[alert.rule].no_longer if alert.rule in RULEBOOK else alert.rule)
     text = f"#{alert.task_id} is no longer {label} after {alert.open_for()}: {reason}."
     return text, [section(f":white_check_mark: {text}")]
 

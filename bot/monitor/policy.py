@@ -7,14 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import time
 
-RULE_IDS = (
-    "missing_owner",
-    "missing_deadline",
-    "overdue",
-    "stalled",
-    "behind_pace",
-    "deadline_conflict",
-)
+from bot.monitor.rulebook import RULE_IDS, RULEBOOK
 
 
 class PolicyError(ValueError):
@@ -40,9 +33,9 @@ class Policy:
         return rule not in self.disabled
 
     def escalation_window(self, rule: str) -> int:
-        return (
-            self.overdue_escalation_days if rule in ("overdue", "blocked") else self.escalation_days
-        )
+        facts = RULEBOOK.get(rule)
+        at_once = facts is not None and facts.managers_at_once
+        return self.overdue_escalation_days if at_once else self.escalation_days
 
     def fingerprint(self) -> str:
         """Changes whenever a setting that decides a rule's outcome changes."""

@@ -45,7 +45,6 @@ class Rule:
     id: str
     check: Callable[[TaskView, datetime, Policy, WorkCalendar], Facts | None]
     wake: Callable[[TaskView, datetime, Policy, WorkCalendar], datetime | None] | None = None
-    dm_owner: bool = True  # blocked goes straight to the managers: the owner asked for help
 
 
 # -- missing_owner ------------------------------------------------------------------------
@@ -71,7 +70,7 @@ def check_overdue(task: TaskView, now: datetime, policy: Policy, cal: WorkCalend
     if task.due_at is None or now < task.due_at:
         return None
     late = cal.working_days_between(
-        cal.local_date(task.due_at - timedelta(seconds=1)), cal.local_date(now)
+        cal.due_day(task.due_at), cal.local_date(now)
     )
     return {"due_at": task.due_at.isoformat(), "working_days_late": late, "progress": task.progress}
 
@@ -195,7 +194,7 @@ RULES: tuple[Rule, ...] = (
     Rule("stalled", check_stalled, wake_stalled),
     Rule("behind_pace", check_behind_pace, wake_behind_pace),
     Rule("deadline_conflict", check_deadline_conflict),
-    Rule("blocked", check_blocked, dm_owner=False),
+    Rule("blocked", check_blocked),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from bot import tasks as service
 from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine, transaction
+from bot.errors import Refused, UserError
 from bot.models import Event, Finding, Notification, Task
 from bot.monitor import ladder
 from bot.monitor.gateway import SlackGateway, make_client
@@ -109,16 +110,12 @@ def _timeline(scenario: Scenario) -> list[Action]:
     return sorted(actions, key=lambda a: (a.at, a.update is not None, depth[a.task.key], a.seq))
 
 
-class Refused(Exception):
-    """Someone changed a task they may not change: Slack would refuse it, and so does this."""
-
-
 def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
     """What people did since the last sweep, in one transaction. If an action cannot be done
     (it becomes a warning in the report), the batch is rolled back and replayed one action
     per transaction, so that the others still stand."""
     staged: dict[str, int] = {}
-    failed = (service.TaskError, ladder.SnoozeError, Refused)
+    failed = UserError  # Refused among them: Slack would refuse it, and so does a replay
     managers = frozenset(result.scenario.managers)
     try:
         with transaction(m.engine) as session:
@@ -147,12 +144,16 @@ def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
 
 def _warn(result: ReplayResult, action: Action, exc: Exception) -> None:
     at = action.at.isoformat()
-    result.warnings.append(f"{at} {action.task.key}: {exc}")
-    if isinstance(exc, Refused):
+    if isinstance(exc, Refused) and action.update is not None:
         update = action.update
+        result.warnings.append(
+            f"{at} {action.task.key}: {describe(update)} by {update.by} refused: {exc.message}"
+        )
         result.refused.append(
             {"at": at, "task": action.task.key, "by": update.by, "what": describe(update)}
         )
+    else:
+        result.warnings.append(f"{at} {action.task.key}: {exc}")
 
 
 def describe(update: Update) -> str:
@@ -188,7 +189,7 @@ def _apply(  # type: ignore[no-untyped-def]
     task, update = action.task, action.update
     if update is None:
         if task.parent and task.parent not in ids:
-            raise service.TaskError(f"its parent {task.parent} was never created")
+            raise UserError(f"its parent {task.parent} was never created")
         return service.create_task(
             session,
             title=task.title,
@@ -202,41 +203,27 @@ def _apply(  # type: ignore[no-untyped-def]
             source_key=task.key,
         ).id
     if task.key not in ids:
-        raise service.TaskError(f"{describe(update)} by {update.by}: the task was never created")
+        raise UserError(f"{describe(update)} by {update.by}: the task was never created")
     tid, by, at, c = ids[task.key], update.by, update.at, update.changes
-    row = service.get_task(session, tid)
-    if not service.may_change(row, by, managers):
-        raise Refused(
-            f"{describe(update)} by {by} refused: only the owner "
-            f"({row.owner_id or 'none'}), the creator ({row.creator_id}) or a manager may "
-            "change a task"
-        )
-    if "owner" in c:
-        service.assign(session, tid, c["owner"], by=by, now=at)
-    if "due" in c:
-        due, has_time = c["due"]
-        service.set_due(session, tid, due, by=by, now=at, has_time=has_time)
-    if "progress" in c:
-        service.set_progress(session, tid, c["progress"], by=by, now=at, note=c.get("note"))
-    elif "note" in c:
-        service.add_note(session, tid, c["note"], by=by, now=at)
-    status = c.get("status")
-    if status == "blocked":
-        service.block(session, tid, c.get("reason") or "", by=by, now=at)
-    elif status == "open":
-        service.unblock(session, tid, by=by, now=at)
-    elif status == "done":
-        service.complete(session, tid, by=by, now=at)
-    elif status == "cancelled":
-        service.cancel(session, tid, by=by, now=at)
+    change = service.Change(
+        owner=c.get("owner"),
+        due=c.get("due"),
+        progress=c.get("progress"),
+        note=c.get("note"),
+        status=c.get("status"),
+        reason=c.get("reason"),
+    )
+    if change != service.Change():
+        service.change_task(session, tid, change, by=by, now=at, managers=managers)
     if "snooze" in c:
+        service.check_may_change(service.get_task(session, tid), by, managers)
         finding = session.execute(
             select(Finding).where(
                 Finding.task_id == tid, Finding.rule == c["snooze"], Finding.status == "open"
             )
         ).scalar_one_or_none()
         if finding is None:
-            raise service.TaskError(f"no open {c['snooze']} alert to snooze")
+            raise UserError(f"no open {c['snooze']} alert to snooze")
         ladder.snooze(
             session, finding, m.policy.snooze_days, by=by, now=at, policy=m.policy, cal=m.cal
         )

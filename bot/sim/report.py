@@ -96,7 +96,7 @@ def restarts_stall_clock(event: dict) -> bool:
 def lead_days(first: datetime, due: datetime, cal: WorkCalendar) -> int:
     """Working days from the day of the first flag to the deadline's day; negative after."""
     flag_day = cal.local_date(first)
-    due_day = cal.local_date(due - timedelta(microseconds=1))
+    due_day = cal.due_day(due)
     if flag_day <= due_day:
         return cal.working_days_between(flag_day, due_day)
     return -cal.working_days_between(due_day, flag_day)
@@ -256,7 +256,7 @@ def _late_section(report: Report, cal: WorkCalendar, names: dict[str, str]) -> l
                 if t.first_flag
                 else "never"
             )
-            due_day = _day(t.due and t.due - timedelta(microseconds=1), cal)
+            due_day = day_label(cal.due_day(t.due)) if t.due else "-"
             out.append(
                 f"  {t.key[:18]:<18} {due_day:<11} {_day(t.finished, cal):<11} "
                 f"{flagged:<24} {_lead(t.lead_days):<23} {t.silence_days} working days"

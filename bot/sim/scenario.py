@@ -17,9 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.calendar import UnknownHolidays, parse_holiday_code
-from bot.monitor.policy import RULE_IDS, Policy, PolicyError
+from bot.errors import UserError
+from bot.monitor.policy import Policy, PolicyError
+from bot.monitor.rulebook import RULE_IDS
 from bot.sim.source import ScenarioError, child, read_source
-from bot.tasks import MAX_DEPTH, MAX_TEXT, MAX_TITLE
+from bot.tasks import MAX_DEPTH, check_description, check_progress, check_title
 
 __all__ = ["Person", "Scenario", "ScenarioError", "ScenarioTask", "Update", "load_scenario"]
 
@@ -129,6 +131,14 @@ def _text(value: Any, where: str, expected: str, *, optional: bool = False) -> s
     if not isinstance(value, str):
         raise ScenarioError(where, f"expected {expected}, got {_show(value)}")
     return value
+
+
+def _checked(check, value: Any, where: str) -> Any:  # type: ignore[no-untyped-def]
+    """`check(value)` from the task service: the same limits, in its words, at this place."""
+    try:
+        return check(value)
+    except UserError as exc:
+        raise ScenarioError(where, exc.message) from None
 
 
 def _known_keys(obj: dict, allowed: set[str] | tuple[str, ...], where: str) -> None:
@@ -379,16 +389,14 @@ def _task(
 ) -> ScenarioTask:
     _known_keys(raw, TASK_KEYS, where)
     key = raw["key"]
-    title = " ".join(_text(raw.get("title"), f"{where}.title", "the task's title").split())
-    if not title:
-        raise ScenarioError(f"{where}.title", "is empty; expected the task's title")
-    if len(title) > MAX_TITLE:
-        raise ScenarioError(f"{where}.title", f"is {len(title)} characters; at most {MAX_TITLE}")
-    description = _text(raw.get("description"), f"{where}.description", "text", optional=True)
-    if description and len(description) > MAX_TEXT:
-        raise ScenarioError(
-            f"{where}.description", f"is {len(description)} characters; at most {MAX_TEXT}"
-        )
+    title = _checked(
+        check_title, _text(raw.get("title"), f"{where}.title", "the task's title"), f"{where}.title"
+    )
+    description = _checked(
+        check_description,
+        _text(raw.get("description"), f"{where}.description", "text", optional=True),
+        f"{where}.description",
+    )
     creator = _user(raw.get("creator"), f"{where}.creator", known)
     created = _instant(raw.get("created"), f"{where}.created", tz)
     _within(created, f"{where}.created", span, tz)
@@ -451,11 +459,11 @@ def _update(
     changes: dict[str, Any] = {}
     if "progress" in u:
         p = u["progress"]
-        if not isinstance(p, int) or isinstance(p, bool) or not 0 <= p <= 100:
+        if not isinstance(p, int) or isinstance(p, bool):
             raise ScenarioError(
                 f"{uw}.progress", f"expected a whole number from 0 to 100, got {_show(p)}"
             )
-        changes["progress"] = p
+        changes["progress"] = _checked(check_progress, p, f"{uw}.progress")
     if "owner" in u:
         changes["owner"] = _user(u["owner"], f"{uw}.owner", known)
     if "due" in u:

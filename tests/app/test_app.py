@@ -181,18 +181,6 @@ async def test_bad_input_gets_a_clear_ephemeral_error_and_nothing_is_stored(wire
     assert rows(wire) == before
 
 
-async def test_a_parent_cycle_is_refused(wire):
-    await wire.command("add A due friday", user="UDANA")
-    await wire.command("add B due friday parent 1", user="UDANA")
-    # Making #1 a child of #2 would be a cycle; there is no command for re-parenting, so the
-    # service refuses it directly (the modal and /task add both go through it).
-    from bot.tasks import TaskError, set_parent
-
-    with pytest.raises(TaskError, match="cycle"):
-        with transaction(wire.ctx.engine) as s:
-            set_parent(s, 1, 2, by="UDANA", now=MONDAY)
-
-
 async def test_a_retried_command_creates_one_task(wire):
     await wire.command("add Payroll due friday", user="UDANA", trigger="same-trigger")
     await wire.command(

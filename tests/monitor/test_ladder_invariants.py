@@ -23,6 +23,7 @@ from sqlalchemy import select
 from bot import tasks as service
 from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine, transaction
+from bot.errors import UserError
 from bot.models import LIVE_STATUSES, Finding, Notification, Task
 from bot.monitor import ladder
 from bot.monitor.alerts import task_view
@@ -89,7 +90,7 @@ class LadderMachine(RuleBasedStateMachine):
         try:
             with transaction(self.engine) as s:
                 fn(s, *args, by="UMARCUS", now=self.now, **kw)
-        except service.TaskError:
+        except UserError:
             pass
 
     # -- what people do ---------------------------------------------------------------------
@@ -118,7 +119,7 @@ class LadderMachine(RuleBasedStateMachine):
                     now=self.now,
                 ).id
             self.tasks.append(tid)
-        except service.TaskError:
+        except UserError:
             pass
 
     @precondition(lambda self: self.tasks)

@@ -58,7 +58,7 @@ async def test_an_update_by_someone_who_may_not_change_the_task_is_refused(tmp_p
     ]
     assert len(result.warnings) == 1
     assert (
-        "progress 40 by UTOM refused: only the owner (UDANA), the creator (ULEE)"
+        "progress 40 by UTOM refused: Only the owner, the creator or a manager can change #1"
         in (result.warnings[0])
     )
     engine = make_engine(f"sqlite:///{tmp_path / 'replay.db'}")
