@@ -48,7 +48,8 @@ class Task(SQLModel, table=True):
     parent_id: int | None = Field(default=None, foreign_key="task.id", index=True)
     due_at: datetime | None = utc_column()
     due_has_time: bool = False
-    progress: int = 0
+    progress: int = 0  # the latest report on the task itself (a parent's also comes from subtasks)
+    reported_at: datetime | None = utc_column()  # when progress was last reported
     status: str = Field(default=OPEN, index=True)
     block_reason: str | None = None
     created_at: datetime = utc_column(nullable=False)
@@ -121,13 +122,18 @@ class Notification(SQLModel, table=True):
 
 
 class SlackUser(SQLModel, table=True):
-    """What `users.info` said, cached: the owner's time zone and whether they left."""
+    """What `users.info` (and the `user_change` event) said, cached: the person's time zone,
+    whether they left, and whether their status says they are away, since when and until when
+    (`away_until` None while away: until the status changes)."""
 
     id: str = Field(primary_key=True)
     tz: str | None = None
     name: str | None = None
     deleted: bool = False
     fetched_at: datetime = utc_column(nullable=False)
+    status: str | None = None  # the status as shown: emoji and text
+    away_from: datetime | None = utc_column()
+    away_until: datetime | None = utc_column()
 
 
 class State(SQLModel, table=True):

@@ -64,6 +64,9 @@ def _record(
     task.updated_at = now
     task.next_check_at = now  # the monitor looks again at its next sweep
     session.add(task)
+    if task.parent_id is not None:
+        # A parent's progress and stall clock come from its subtasks: it is looked at again too.
+        session.execute(update(Task).where(Task.id == task.parent_id).values(next_check_at=now))
 
 
 def _require_live(task: Task) -> None:
@@ -169,6 +172,7 @@ def set_progress(
     task.progress = progress
     if progress != old:
         task.activity_at = now  # real progress restarts the stall clock
+        task.reported_at = now  # and is the report pace is judged from
     _record(session, task, "progress", by, now, old, progress, note)
     if progress == 100:
         _close(session, task, DONE, by, now)
@@ -248,7 +252,7 @@ def complete(session: Session, task_id: int, *, by: str, now: datetime) -> Task:
     if task.progress != 100:
         _record(session, task, "progress", by, now, task.progress, 100)
         task.progress = 100
-        task.activity_at = now
+        task.activity_at = task.reported_at = now
     _close(session, task, DONE, by, now)
     return task
 

@@ -44,18 +44,19 @@ def summarize(
     now: datetime,
     findings: list[str],
 ) -> TaskSummary:
-    view = task_view(session, task)
+    view = task_view(session, task, ctx.cal)
     return TaskSummary(
         id=task.id,
         title=task.title,
         status=task.status,
-        progress=task.progress,
+        progress=view.progress,
+        from_subtasks=view.subtasks,
         owner_id=task.owner_id,
         creator_id=task.creator_id,
         due_day=ctx.cal.due_day(task.due_at) if task.due_at else None,
         used=time_used(view, now, ctx.cal),
         findings=tuple(findings),
-        forecast=forecast_for(task, now, ctx.cal),
+        forecast=forecast_for(view, now, ctx.cal),
         block_reason=task.block_reason,
         parent_id=task.parent_id,
         description=task.description,

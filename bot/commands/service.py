@@ -37,7 +37,7 @@ def _people(task: Task) -> set[str]:
 
 def early_findings(session: Session, ctx: Context, task: Task, now: datetime) -> list[str]:
     """What the rules already see of a new task, so its creator learns it in the same reply."""
-    fired, _ = evaluate(task_view(session, task), now, ctx.monitor.policy, ctx.cal)
+    fired, _ = evaluate(task_view(session, task, ctx.cal), now, ctx.monitor.policy, ctx.cal)
     return [r for r, facts in RULEBOOK.items() if facts.seen_on_creation and r in fired]
 
 

@@ -8,41 +8,28 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.calendar import WorkCalendar
-from bot.models import Finding, Notification, SlackUser, Task
+from bot.models import Finding, Notification, Task
 from bot.monitor import messages
 from bot.monitor.forecast import forecast_for
 from bot.monitor.ladder import MANAGERS
 from bot.monitor.policy import Policy
 from bot.monitor.rules import RULES_BY_ID, TaskView, time_used
+from bot.monitor.taskview import load_view
 
 
-def task_view(session: Session, task: Task) -> TaskView:
-    parent_due = None
-    if task.parent_id is not None:
-        parent = session.get(Task, task.parent_id)
-        parent_due = parent.due_at if parent else None
-    owner_active = True
-    if task.owner_id:
-        user = session.get(SlackUser, task.owner_id)
-        owner_active = not (user and user.deleted)
-    return TaskView(
-        id=task.id,
-        status=task.status,
-        progress=task.progress,
-        created_at=task.created_at,
-        activity_at=task.activity_at,
-        owner_id=task.owner_id,
-        owner_active=owner_active,
-        due_at=task.due_at,
-        parent_id=task.parent_id,
-        parent_due_at=parent_due,
-    )
+def task_view(session: Session, task: Task, cal: WorkCalendar) -> TaskView:
+    """What the rules see of `task` now: its parent's deadline, its owner's state, its
+    progress rolled up from its subtasks."""
+    session.flush()  # a task just created or changed in this transaction reads as it now is
+    view = load_view(session, task.id, cal)
+    assert view is not None, f"task {task.id} is gone"
+    return view
 
 
 def alert_for(
     session: Session, task: Task, finding: Finding, now: datetime, policy: Policy, cal: WorkCalendar
 ) -> messages.Alert:
-    view = task_view(session, task)
+    view = task_view(session, task, cal)
     facts = (
         RULES_BY_ID[finding.rule].check(view, now, policy, cal)
         if finding.status == "open"
@@ -54,7 +41,7 @@ def alert_for(
         rule=finding.rule,
         finding_id=finding.id,
         facts=facts or finding.facts,
-        progress=task.progress,
+        progress=view.progress,
         status=task.status,
         owner_id=task.owner_id,
         creator_id=task.creator_id,
@@ -63,7 +50,7 @@ def alert_for(
         now=now,
         cal=cal,
         used=time_used(view, now, cal),
-        forecast=forecast_for(task, now, cal),
+        forecast=forecast_for(view, now, cal),
         block_reason=task.block_reason,
         parent_id=task.parent_id,
         reminders=finding.reminders,
@@ -71,7 +58,7 @@ def alert_for(
         snoozed_until=finding.snoozed_until,
         snooze_max_days=policy.snooze_max_days,
         recipient=finding.recipient,
-        activity_at=task.activity_at,
+        activity_at=view.activity_at,
     )
 
 

@@ -189,7 +189,8 @@ def _offered_day(alert: Alert) -> date | None:
     if alert.rule == "deadline_conflict":
         return alert.cal.due_day(datetime.fromisoformat(str(alert.facts["parent_due_at"])))
     if alert.forecast is not None:
-        return alert.forecast.finish_day
+        # Never a day already past: the picker would refuse it.
+        return max(alert.forecast.finish_day, alert.cal.local_date(alert.now))
     return None
 
 

@@ -17,8 +17,10 @@ class PolicyError(ValueError):
 @dataclass(frozen=True)
 class Policy:
     stall_days: int = 3
-    pace_tolerance: int = 25  # points of progress below the share of time used
     pace_min_used: int = 25  # percent of working time used before pace is judged
+    # How late the reports' pace must finish to be "clearly" late: more than both of these.
+    pace_late_days: int = 1  # working days
+    pace_late_share: int = 10  # percent of the task's working duration
     escalation_days: int = 1  # working days from the owner's DM to the managers' channel
     overdue_escalation_days: int = 0
     reminder_cap: int = 5
@@ -41,8 +43,9 @@ class Policy:
         """Changes whenever a setting that decides a rule's outcome changes."""
         decisive = (
             self.stall_days,
-            self.pace_tolerance,
             self.pace_min_used,
+            self.pace_late_days,
+            self.pace_late_share,
             self.day_start,
             self.day_end,
             tuple(sorted(self.disabled)),

@@ -16,17 +16,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, func, or_, select, update
-from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from bot.db import after_cursor, reading, transaction
-from bot.models import LIVE_STATUSES, Finding, Notification, SlackUser, State, Task
+from bot.models import LIVE_STATUSES, Finding, Notification, State, Task
 from bot.monitor import ladder, lease
 from bot.monitor.alerts import alert_for, render
 from bot.monitor.delivery import Deliverer, DeliveryReport, Sent
 from bot.monitor.ladder import MANAGERS
 from bot.monitor.monitor import Monitor
-from bot.monitor.rules import TaskView, evaluate
+from bot.monitor.rollup import Subtask
+from bot.monitor.rules import evaluate
+from bot.monitor.taskview import OWNER, TASKS, subtasks_of, view_of
 
 log = logging.getLogger(__name__)
 
@@ -91,42 +92,19 @@ class SweepReport:
 
 
 # -- evaluation --------------------------------------------------------------------------
-_PARENT, _OWNER = aliased(Task), aliased(SlackUser)
-# What the rules read of a task: one row each, with its parent's deadline and whether its
-# owner left. Built once and bound per page: statement construction is most of a small
-# sweep's cost.
-_COLUMNS = (
-    Task.id,
-    Task.status,
-    Task.progress,
-    Task.created_at,
-    Task.activity_at,
-    Task.owner_id,
-    Task.creator_id,
-    Task.due_at,
-    Task.parent_id,
-    Task.next_check_at,
-    _PARENT.due_at,
-    _OWNER.deleted,
-)
-_TASKS = (
-    select(*_COLUMNS)
-    .outerjoin(_PARENT, _PARENT.id == Task.parent_id)
-    .outerjoin(_OWNER, _OWNER.id == Task.owner_id)
-)
 _TASK_PAGE = (
-    _TASKS.where(
+    TASKS.where(
         Task.next_check_at <= bindparam("now"),
         after_cursor(Task.next_check_at, Task.id),
     )
     .order_by(Task.next_check_at, Task.id)
     .limit(bindparam("page"))
 )
-_TASKS_BY_ID = _TASKS.where(Task.id.in_(bindparam("ids", expanding=True)))
+_TASKS_BY_ID = TASKS.where(Task.id.in_(bindparam("ids", expanding=True)))
 _FINDING_PAGE = (
-    select(Finding, Task.owner_id, Task.creator_id, _OWNER.deleted)
+    select(Finding, Task.owner_id, Task.creator_id, OWNER.deleted)
     .join(Task, Task.id == Finding.task_id)
-    .outerjoin(_OWNER, _OWNER.id == Task.owner_id)
+    .outerjoin(OWNER, OWNER.id == Task.owner_id)
     .where(
         Finding.status == "open",
         Finding.next_action_at <= bindparam("now"),
@@ -150,25 +128,11 @@ def _page_params(now: datetime, after: tuple, m: Monitor) -> dict:
     return {"now": now, "after_at": after[0], "after_id": after[1], "page": m.page_size}
 
 
-def _judge(row, now: datetime, m: Monitor) -> tuple[dict, datetime | None]:  # type: ignore[no-untyped-def]
+def _judge(row, subtasks: list[Subtask], now: datetime, m: Monitor) -> tuple[dict, datetime | None]:  # type: ignore[no-untyped-def]
     """The rules' verdict on one row: what fires (rule -> facts) and when to look again."""
-    (tid, status, progress, created, activity, owner_id, _creator, due, parent_id, _nc,
-     parent_due, owner_gone) = row  # fmt: skip
-    if status not in LIVE_STATUSES:
+    if row[1] not in LIVE_STATUSES:
         return {}, None
-    view = TaskView(
-        id=tid,
-        status=status,
-        progress=progress,
-        created_at=created,
-        activity_at=activity,
-        owner_id=owner_id,
-        owner_active=not owner_gone,
-        due_at=due,
-        parent_id=parent_id,
-        parent_due_at=parent_due,
-    )
-    return evaluate(view, now, m.policy, m.cal)
+    return evaluate(view_of(row, subtasks, m.cal), now, m.policy, m.cal)
 
 
 def _apply(
@@ -215,7 +179,8 @@ def _check_page(
     rows = session.execute(_TASK_PAGE, _page_params(now, after, m)).all()
     if not rows:
         return None
-    _apply(session, now, m, [(row, _judge(row, now, m)) for row in rows], report)
+    subs = subtasks_of(session, [row[0] for row in rows])
+    _apply(session, now, m, [(row, _judge(row, subs.get(row[0], []), now, m)) for row in rows], report)
     report.checked += len(rows)
     return (rows[-1][_NEXT_CHECK], rows[-1][0]) if len(rows) == m.page_size else None
 
@@ -233,17 +198,24 @@ def _check_page_beside_others(
     when its change made it due after `now`."""
     with reading(m.engine) as session:
         rows = session.execute(_TASK_PAGE, _page_params(now, after, m)).all()
+        subs = subtasks_of(session, [row[0] for row in rows])
     if not rows:
         return None
-    judged = {row[0]: (row, _judge(row, now, m)) for row in rows}
+    judged = {row[0]: (row, _judge(row, subs.get(row[0], []), now, m)) for row in rows}
     with transaction(m.engine) as session:
         verdicts = []
+        changed: list = []
         for row in session.execute(_TASKS_BY_ID, {"ids": list(judged)}):
             seen, verdict = judged[row[0]]
             if row != seen:
                 if row[_NEXT_CHECK] is None or row[_NEXT_CHECK] > now:
                     continue
-                verdict = _judge(row, now, m)
+                changed.append(row)
+                continue
+            verdicts.append((row, verdict))
+        fresh = subtasks_of(session, [row[0] for row in changed])
+        for row in changed:
+            verdict = _judge(row, fresh.get(row[0], []), now, m)
             verdicts.append((row, verdict))
         _apply(session, now, m, verdicts, report)
     report.checked += len(rows)

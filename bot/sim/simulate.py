@@ -22,7 +22,8 @@ def policy_json(policy: Policy) -> dict:
     gives the same policy."""
     return {
         "stall_days": policy.stall_days,
-        "pace_tolerance": policy.pace_tolerance,
+        "pace_late_days": policy.pace_late_days,
+        "pace_late_share": policy.pace_late_share,
         "pace_min_used": policy.pace_min_used,
         "escalation_days": policy.escalation_days,
         "overdue_escalation_days": policy.overdue_escalation_days,

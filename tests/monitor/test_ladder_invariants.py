@@ -258,7 +258,7 @@ class LadderMachine(RuleBasedStateMachine):
                 if task.next_check_at is not None and task.next_check_at <= self.now:
                     continue
                 judged.add(task.id)
-                fired, _ = evaluate(task_view(s, task), self.now, POLICY, CAL)
+                fired, _ = evaluate(task_view(s, task, CAL), self.now, POLICY, CAL)
                 expected |= {(task.id, r) for r in fired}
             for f in s.execute(select(Finding).where(Finding.status == "open")).scalars():
                 if f.task_id in judged:

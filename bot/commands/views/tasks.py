@@ -42,6 +42,7 @@ class TaskSummary:
     parent_id: int | None = None
     description: str | None = None
     link: str | None = None
+    from_subtasks: int = 0  # its progress comes from this many subtasks (and its own reports)
 
 
 @dataclass
@@ -62,6 +63,9 @@ def _findings_text(s: TaskSummary) -> str:
 
 def summary_line(s: TaskSummary) -> str:
     parts = [bars(s.progress, s.used)]
+    if s.from_subtasks:
+        many = "subtask" if s.from_subtasks == 1 else "subtasks"
+        parts[0] += f" (from {s.from_subtasks} {many})"
     parts.append(f"due {day_label(s.due_day)}" if s.due_day else "no deadline")
     parts.append(f"owner {mention(s.owner_id)}")
     return "  ·  ".join(parts)
