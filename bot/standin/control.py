@@ -3,7 +3,7 @@
 
 GET  calls, counts, response_times, messages[?channel=|?user=], responses?key=, users, faults
 POST response_url {key?, channel?, ts?}, fail {method, error?, status?, retry_after?, times?,
-     kind?, after_effect?}, users {id, name?, tz?, deleted?}, channels {id, name?, archived?},
+     kind?, after_effect?, hold?}, users {id, name?, tz?, deleted?}, channels {id, name?, archived?},
      status {user, text?, emoji?, expiration?, deleted?, events_url?, signing_secret?, socket?},
      faults {rate, seed?, kinds?, hold?, after_effect?, retry_after?, methods?} (rate 0: off)
 
@@ -123,8 +123,9 @@ class _Control:
                 times=int(body.get("times", 1)),
                 kind=body.get("kind"),
                 after_effect=bool(body.get("after_effect")),
+                hold=float(body["hold"]) if "hold" in body else None,
             )
-        except ValueError as exc:
+        except (TypeError, ValueError) as exc:
             return _bad(f"{exc}.")
         return _ok()
 
@@ -154,7 +155,7 @@ class _Control:
 
     async def status(self, request: web.Request) -> web.Response:
         """Change someone's status (and whether they are deactivated), and optionally tell
-        the app with a `user_change` event."""
+        the app with a `user_change` event. Nothing changes unless the whole request can."""
         body = await _body(request)
         user_id = str(body.get("user") or "")
         if user_id not in self.standin.workspace.users:
@@ -163,6 +164,9 @@ class _Control:
             expiration = int(body.get("expiration") or 0)
         except (TypeError, ValueError):
             return _bad("expiration is epoch seconds, or 0 for a status that does not expire.")
+        problem = self._delivery_problem(body)
+        if problem:
+            return _bad(problem)
         if any(k in body for k in ("text", "emoji", "expiration")):
             self.standin.set_status(
                 user_id, str(body.get("text") or ""), str(body.get("emoji") or ""), expiration
@@ -170,22 +174,22 @@ class _Control:
         if "deleted" in body:
             self.standin.set_deleted(user_id, bool(body["deleted"]))
         event = self.standin.user_change_event(user_id)
-        answered = await self._deliver(event, body)
-        if isinstance(answered, web.Response):
-            return answered
+        answered = None
+        if body.get("events_url") or body.get("socket"):
+            answered = await self.standin.deliver_event(
+                event,
+                url=body.get("events_url"),
+                signing_secret=body.get("signing_secret"),
+                socket=bool(body.get("socket")),
+            )
         return _ok(event=event, app_status=answered)
 
-    async def _deliver(self, event: dict, body: dict) -> int | None | web.Response:
-        url, secret, socket = body.get("events_url"), body.get("signing_secret"), body.get("socket")
-        if url and not secret:
-            return _bad("Give the signing_secret to sign the event sent to events_url.")
-        if socket and not self.standin.socket_connected:
-            return _bad("No app is connected over Socket Mode to send the event to.")
-        if not url and not socket:
-            return None
-        return await self.standin.deliver_event(
-            event, url=url, signing_secret=secret, socket=bool(socket)
-        )
+    def _delivery_problem(self, body: dict) -> str | None:
+        if body.get("events_url") and not body.get("signing_secret"):
+            return "Give the signing_secret to sign the event sent to events_url."
+        if body.get("socket") and not self.standin.socket_connected:
+            return "No app is connected over Socket Mode to send the event to."
+        return None
 
     async def faults(self, request: web.Request) -> web.Response:
         """Switch random faults on (rate > 0) or off (rate 0)."""

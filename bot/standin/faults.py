@@ -30,6 +30,7 @@ class Fault:
     status: int = 200
     retry_after: int | None = None
     after_effect: bool = False  # timeout/reset: the method took effect, then the answer was lost
+    hold: float | None = None  # timeout: seconds to hold the request; None: `Faults.hold_seconds`
 
     @property
     def loses_answer(self) -> bool:
@@ -71,11 +72,12 @@ def scripted_fault(
     retry_after: int | None,
     kind: str | None,
     after_effect: bool,
+    hold: float | None = None,
 ) -> Fault:
     if kind is not None:
         if kind not in LOSE_ANSWER:
             raise ValueError(f"kind is one of {', '.join(LOSE_ANSWER)}, not {kind!r}")
-        return Fault(kind, after_effect=after_effect)
+        return Fault(kind, after_effect=after_effect, hold=hold)
     if status == 429:
         return Fault("429", status=429, retry_after=retry_after or 1)
     if status >= 500:
@@ -172,12 +174,13 @@ class Faults:
             return fault.status, {}, {"ok": False, "error": fault.error or "internal_error"}
         return 200, {}, {"ok": False, "error": fault.error or "fatal_error"}
 
-    async def hold(self) -> None:
-        """Keep a request unanswered for `hold_seconds`, or until the stand-in stops."""
+    async def hold(self, fault: Fault) -> None:
+        """Keep a request unanswered for the fault's hold, or until the stand-in stops."""
         if self._closing is None:
             self._closing = asyncio.Event()
+        seconds = self.hold_seconds if fault.hold is None else fault.hold
         try:
-            await asyncio.wait_for(self._closing.wait(), self.hold_seconds)
+            await asyncio.wait_for(self._closing.wait(), seconds)
         except TimeoutError:
             pass
 

@@ -158,16 +158,19 @@ class SlackStandIn:
         times: int = 1,
         kind: str | None = None,
         after_effect: bool = False,
+        hold: float | None = None,
     ) -> None:
         """The next `times` calls of `method` ("*": any method) fail this way: with `error`
-        and `status` (429 carries `retry_after`), or with `kind` "timeout" or "reset", the
-        answer lost, after the method took effect if `after_effect`."""
+        and `status` (429 carries `retry_after`), or with `kind` "timeout" (the request held
+        `hold` seconds: make it longer than the client's timeout) or "reset", the answer
+        lost, after the method took effect if `after_effect`."""
         fault = scripted_fault(
             error=error,
             status=status,
             retry_after=retry_after,
             kind=kind,
             after_effect=after_effect,
+            hold=hold,
         )
         self.faults.script(method, fault, times)
 

@@ -113,7 +113,7 @@ class WebApi:
             if call.applied:
                 self.faults.counts["lost_after_effect"] += 1
         if fault.kind == "timeout":
-            await self.faults.hold()
+            await self.faults.hold(fault)
         if request.transport is not None:
             # Abort, not close: the client sees the connection drop with no response at all.
             request.transport.abort()

@@ -55,8 +55,7 @@ async def test_a_lost_answer_may_come_before_or_after_the_post_took_effect(
     slack, kind, after_effect
 ):
     standin, client = slack
-    standin.faults.hold_seconds = HOLD
-    standin.fail("chat.postMessage", kind=kind, after_effect=after_effect)
+    standin.fail("chat.postMessage", kind=kind, after_effect=after_effect, hold=HOLD)
     assert await _outcome(client, "lost?") == kind
     assert [m.text for m in standin.messages(MANAGERS)] == (["lost?"] if after_effect else [])
     [call] = standin.calls
@@ -74,8 +73,7 @@ async def test_a_reset_is_a_server_disconnect(slack):
 async def test_stopping_does_not_wait_for_a_held_request():
     standin = SlackStandIn(token=TOKEN)
     await standin.start()
-    standin.faults.hold_seconds = 60
-    standin.fail("*", kind="timeout")
+    standin.fail("*", kind="timeout", hold=60)
     client = make_client(TOKEN, standin.url)
     client.timeout = CLIENT_TIMEOUT
     with pytest.raises(TimeoutError):

@@ -151,6 +151,9 @@ async def test_status_set_from_another_process_through_the_control_endpoint(slac
         async with http.post(control, json=body) as resp:
             answer = await resp.json()
         assert resp.status == 200 and answer["app_status"] == 200
+        unsigned = {"user": "UDANA", "text": "Never stored", "events_url": url}
+        async with http.post(control, json=unsigned) as resp:
+            assert resp.status == 400 and "signing_secret" in (await resp.json())["error"]
         async with http.post(control, json={"user": "UNOBODY", "text": "x"}) as resp:
             assert resp.status == 400 and "UNOBODY" in (await resp.json())["error"]
         async with http.post(control, json={"user": "UDANA", "deleted": True}) as resp:
