@@ -126,7 +126,7 @@ async def slack_tour() -> list[str]:
     import tempfile
 
     from bot.slack import ids
-    from bot.standin.server import SlackStandIn
+    from bot.standin import SlackStandIn
     from bot.standin.wire import MANAGERS, SlackWire, settle
 
     names = {"UMARCUS": "Marcus", "UOMAR": "Omar"}

@@ -25,7 +25,7 @@ from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
 from bot.sim.scenario import Scenario, ScenarioTask, Update
-from bot.standin.server import SlackStandIn
+from bot.standin import SlackStandIn
 
 TOKEN = "xoxb-standin"
 KINDS = {"resolve_edit": "resolution"}  # the transcript's names for delivery's kinds

@@ -14,7 +14,7 @@ from bot.monitor.policy import Policy, PolicyError
 from bot.sim.replay import ReplayResult, replay
 from bot.sim.report import compute_report, render_report
 from bot.sim.scenario import Scenario, ScenarioError, load_scenario
-from bot.standin.server import SlackStandIn
+from bot.standin import SlackStandIn
 
 
 def policy_json(policy: Policy) -> dict:

@@ -31,7 +31,7 @@ from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.monitor.policy import Policy
 from bot.monitor.rules import evaluate
-from bot.standin.server import SlackStandIn
+from bot.standin import SlackStandIn
 from tests.conftest import london
 
 TOKEN = "xoxb-test"

@@ -7,7 +7,7 @@ import pytest
 from bot.sim.demo import demo_path, render_conversation, summary
 from bot.sim.replay import replay
 from bot.sim.scenario import load_scenario
-from bot.standin.server import SlackStandIn
+from bot.standin import SlackStandIn
 from tests.blockkit import block_errors
 
 

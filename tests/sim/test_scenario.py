@@ -12,7 +12,7 @@ import pytest
 from bot.sim.demo import demo_path
 from bot.sim.scenario import ScenarioError, load_scenario
 from bot.sim.simulate import run_simulate
-from bot.standin.server import SlackStandIn
+from bot.standin import SlackStandIn
 
 REPO = Path(__file__).parents[2]
 

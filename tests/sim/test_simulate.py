@@ -19,7 +19,7 @@ from bot.calendar import WorkCalendar
 from bot.sim.replay import replay
 from bot.sim.scenario import load_scenario, parse_scenario
 from bot.sim.simulate import run_simulate
-from bot.standin.server import SlackStandIn
+from bot.standin import SlackStandIn
 
 SCENARIOS = Path(__file__).parents[2] / "data" / "scenarios"
 MARCUS = SCENARIOS / "marcus-quarter.yaml"
