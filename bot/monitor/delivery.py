@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from bot.db import after_cursor, transaction
 from bot.models import LIVE_STATUSES, Finding, Notification, SlackUser, State, Task
-from bot.monitor import ladder
+from bot.monitor import ladder, people
 from bot.monitor.alerts import alert_for, render
 from bot.monitor.gateway import CHANNEL, FATAL, RETRY, USER_GONE, DeliveryError
 from bot.monitor.ladder import MANAGERS
@@ -357,14 +357,7 @@ class Deliverer:
         if cached is None or cached[2] <= now - self.m.user_cache_ttl:
             info = await self.m.gateway.user_info(user_id)  # DeliveryError passes up
             with transaction(self.m.engine) as session:
-                row = session.get(SlackUser, user_id) or SlackUser(id=user_id, fetched_at=now)
-                row.tz, row.name, row.deleted, row.fetched_at = (
-                    info.tz,
-                    info.name,
-                    info.deleted,
-                    now,
-                )
-                session.add(row)
+                people.record(session, info, now)
             cached = (info.tz, info.deleted, now)
         self.m.users[user_id] = cached
         if cached[1]:
