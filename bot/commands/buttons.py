@@ -34,7 +34,10 @@ from bot.commands.views import modals as modal_views
 from bot.dates import Deadline
 from bot.db import transaction
 from bot.errors import UserError
+from bot.monitor import ladder
+from bot.monitor.alerts import redraw
 from bot.monitor.gateway import USER_GONE_ERRORS
+from bot.monitor.outbox import MANAGERS
 from bot.slack import ids
 from bot.slack.blocks import MESSAGE_BLOCKS, context, day_label, escape
 from bot.slack.payloads import selected_day, selected_number, selected_user
@@ -62,25 +65,54 @@ def _source(body: dict) -> dict:
 
 
 def settled_blocks(body: dict, line: str) -> list[dict]:
-    """The clicked message as it was, minus its buttons, plus who did what."""
+    """The clicked message as it was, minus its buttons, plus who did what: for a message
+    that is not one of Vigil's conversation (a list, a task card)."""
     blocks = (body.get("message") or {}).get("blocks") or []
     kept = [b for b in blocks if isinstance(b, dict) and b.get("type") != "actions"]
     return kept[: MESSAGE_BLOCKS - 2] + [context(line)]
 
 
+def _redrawn(
+    ctx: Context, body: dict, user: str, did: str, task_id: int | None
+) -> tuple[str, list[dict]] | None:
+    """Vigil's own message the click came from (a DM, the digest, a managers' message), drawn
+    as it is now, with the buttons that still fix something, and who did what. A managers'
+    action is recorded on the case, where the digest shows it ("pinged by …")."""
+    now = ctx.clock()
+    channel, ts = channel_of(body), (body.get("container") or {}).get("message_ts")
+    with transaction(ctx.engine) as session:
+        found = redraw(session, channel, ts, now, ctx.monitor.policy, ctx.cal)
+        if found is None:
+            return None
+        note, shown = found
+        if note.to == MANAGERS and task_id is not None:
+            case = ladder.open_case(session, task_id)
+            if case is not None:
+                local = now.astimezone(ctx.cal.tz)
+                case.notes = [*(case.notes or []), f"{did} by <@{user}> at {local:%H:%M}"]
+                session.add(case)
+                session.flush()
+                _, shown = redraw(session, channel, ts, now, ctx.monitor.policy, ctx.cal)
+    line = context(f":white_check_mark: <@{user}>: {did}")
+    return shown.text, shown.blocks[: MESSAGE_BLOCKS - 1] + [line]
+
+
 async def _finish(
     ctx: Context, body: dict, client: AsyncWebClient, reply: Reply, user: str
 ) -> None:
-    """Replace the clicked message (or refresh App Home), then republish the Homes touched."""
+    """Redraw the clicked message (or refresh App Home), then republish the Homes touched."""
     touched = reply.touched | {user}
     if body.get("container", {}).get("type") == "view":
         await publish_home(ctx, client, user)
         touched.discard(user)  # the Home clicked in is the one just published
     elif body.get("response_url"):
-        line = f":white_check_mark: <@{user}>: {reply.text}"
-        await responder(ctx, body)(
-            replace_original=True, text=reply.text, blocks=settled_blocks(body, line)
-        )
+        did = reply.text.split(": ", 1)[-1].rstrip(".")
+        redrawn = await off_loop(ctx, _redrawn, ctx, body, user, did, reply.task_id)
+        if redrawn is None:
+            line = f":white_check_mark: <@{user}>: {reply.text}"
+            redrawn = reply.text, settled_blocks(body, line)
+        text, blocks = redrawn
+        await responder(ctx, body)(replace_original=True, text=text, blocks=blocks)
     ctx.spawn(republish(ctx, client, touched))
     if ctx.nudge:
         ctx.nudge()
@@ -145,14 +177,14 @@ async def handle_snooze(ctx: Context, ack, body: dict, client: AsyncWebClient) -
     await ack()
     user = body["user"]["id"]
     try:
-        task_id, finding_id = _where(body)
+        task_id, _ = _where(body)
         days = selected_number(
             body["actions"][0],
             range(1, ctx.monitor.policy.snooze_max_days + 1),
             "how many working days",
             "1, 2 or 3 working days",
         )
-        reply = await off_loop(ctx, service.snooze, ctx, task_id, finding_id, days, user)
+        reply = await off_loop(ctx, service.snooze, ctx, task_id, days, user)
     except UserError as exc:
         await tell(ctx, client, body, error_text(exc))
         return
@@ -183,13 +215,12 @@ async def handle_ping_owner(ctx: Context, ack, body: dict, client: AsyncWebClien
         log.exception("could not ping %s about #%s", task.owner_id, task.id)
         await tell(ctx, client, body, _ping_failed(task.owner_id, task.id, exc))
         return
-    await responder(ctx, body)(
-        replace_original=True,
-        text=f"Pinged <@{task.owner_id}> about #{task.id}",
-        blocks=settled_blocks(
-            body, f":mega: <@{user}> pinged <@{task.owner_id}> about #{task.id}."
-        ),
+    redrawn = await off_loop(ctx, _redrawn, ctx, body, user, "pinged the owner", task.id)
+    text, blocks = redrawn or (
+        f"Pinged <@{task.owner_id}> about #{task.id}",
+        settled_blocks(body, f":mega: <@{user}> pinged <@{task.owner_id}> about #{task.id}."),
     )
+    await responder(ctx, body)(replace_original=True, text=text, blocks=blocks)
 
 
 async def handle_progress_other(ctx: Context, ack, body: dict, client: AsyncWebClient) -> None:

@@ -1,4 +1,4 @@
-"""App Home: the user's open tasks by risk, and for managers the team's open findings.
+"""App Home: the user's open tasks by risk, and for managers the team's open cases.
 
 Republishing is coalesced and paced per user: at most one rebuild in flight and one a second,
 so a burst of changes for one person costs one rebuild now and one more a second later,
@@ -27,7 +27,7 @@ def home_view(ctx: Context, user: str) -> dict:
     now = ctx.clock()
     with reading(ctx.engine) as session:
         mine = queries.my_summaries(session, ctx, user, now, size=HOME_TASKS)
-        team = queries.team_findings(session, ctx, now) if ctx.is_manager(user) else None
+        team = queries.team_cases(session, ctx, now) if ctx.is_manager(user) else None
     local = now.astimezone(ctx.cal.tz)
     return build_home(mine, team, f"as of {day_label(local.date())} {local:%H:%M}")
 

@@ -9,12 +9,12 @@ from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
 from bot.commands.context import Context
-from bot.commands.views.lists import TEAM_PAGE, Page, TeamFinding
+from bot.commands.views.lists import TEAM_PAGE, Page, TeamCase
 from bot.commands.views.tasks import HistoryLine, TaskSummary
-from bot.models import LIVE_STATUSES, Event, Finding, Task
+from bot.models import LIVE_STATUSES, Case, Event, Finding, Task
 from bot.monitor.alerts import task_view
 from bot.monitor.forecast import forecast_for
-from bot.monitor.rulebook import RULEBOOK
+from bot.monitor.rulebook import RULEBOOK, by_severity
 from bot.monitor.rules import time_used
 from bot.slack.blocks import day_label
 
@@ -119,33 +119,44 @@ def my_summaries(
     return Page(items, total, number, size)
 
 
-def team_findings(session: Session, ctx: Context, now: datetime, *, number: int = 1) -> Page:
-    """One page of the open findings across the team, most severe first."""
+def team_cases(session: Session, ctx: Context, now: datetime, *, number: int = 1) -> Page:
+    """One page of the team's open cases, most severe first: one line per task, with all that
+    is wrong with it."""
     size = TEAM_PAGE
     total = session.execute(
-        select(func.count()).select_from(Finding).where(Finding.status == "open")
+        select(func.count()).select_from(Case).where(Case.status == "open")
     ).scalar_one()
+    worst = func.max(_severity(Finding.rule))
     rows = session.execute(
-        select(Finding, Task.title, Task.owner_id)
-        .join(Task, Task.id == Finding.task_id)
-        .where(Finding.status == "open")
-        .order_by(_severity(Finding.rule).desc(), Finding.task_id, Finding.id)
+        select(Case, Task.title, Task.owner_id, worst)
+        .join(Task, Task.id == Case.task_id)
+        .join(Finding, (Finding.case_id == Case.id) & (Finding.status == "open"))
+        .where(Case.status == "open")
+        .group_by(Case.id, Task.title, Task.owner_id)
+        .order_by(worst.desc(), Case.task_id)
         .offset((number - 1) * size)
         .limit(size)
     ).all()
+    rules: dict[int, list[str]] = {}
+    for case_id, rule in session.execute(
+        select(Finding.case_id, Finding.rule).where(
+            Finding.case_id.in_([row[0].id for row in rows]), Finding.status == "open"
+        )
+    ):
+        rules.setdefault(case_id, []).append(rule)
     out = []
-    for f, title, owner in rows:
+    for open_case, title, owner, _ in rows:
         days = ctx.cal.working_days_between(
-            ctx.cal.local_date(f.opened_at), ctx.cal.local_date(now)
+            ctx.cal.local_date(open_case.opened_at), ctx.cal.local_date(now)
         )
         out.append(
-            TeamFinding(
-                task_id=f.task_id,
+            TeamCase(
+                task_id=open_case.task_id,
                 title=title,
-                rule=f.rule,
+                rules=tuple(by_severity(rules.get(open_case.id, []))),
                 owner_id=owner,
                 opened=f"{days} working day{'s' if days != 1 else ''}" if days else "today",
-                escalated=f.escalated_at is not None,
+                escalated=open_case.escalated_at is not None,
             )
         )
     return Page(out, total, number, size)

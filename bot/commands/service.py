@@ -24,7 +24,7 @@ from bot.commands.views import tasks as task_views
 from bot.dates import Deadline
 from bot.db import reading, transaction
 from bot.errors import Refused, UserError
-from bot.models import BLOCKED, CANCELLED, DONE, OPEN, Finding, Task
+from bot.models import BLOCKED, CANCELLED, DONE, OPEN, Task
 from bot.monitor import ladder
 from bot.monitor.alerts import task_view
 from bot.monitor.rulebook import RULEBOOK
@@ -68,7 +68,7 @@ def run(
             if not ctx.is_manager(user):
                 raise Refused("`/task team` is for managers; `/task list` shows your own tasks.")
             return Reply(
-                *lists.build_team(queries.team_findings(session, ctx, now, number=cmd.page))
+                *lists.build_team(queries.team_cases(session, ctx, now, number=cmd.page))
             )
         return Reply(*lists.build_help(USAGE))
 
@@ -178,16 +178,18 @@ def deadline_words(ctx: Context, due: Deadline) -> str:
     return queries.deadline_label(ctx, due.at, due.has_time)
 
 
-def snooze(ctx: Context, task_id: int, finding_id: int | None, days: int, user: str) -> Reply:
+def snooze(ctx: Context, task_id: int, days: int, user: str) -> Reply:
+    """Hold the owner's reminders about the task's open case (whatever message the button was
+    on, old or new: the task is what it names)."""
     now = ctx.clock()
     with transaction(ctx.engine) as session:
         task = taskops.get_task(session, task_id)
         taskops.check_may_change(task, user, ctx.managers)
-        finding = session.get(Finding, finding_id) if finding_id else None
-        if finding is None or finding.task_id != task_id:
-            raise UserError(f"That alert about #{task_id} is gone; nothing to snooze.")
+        case = ladder.open_case(session, task_id)
+        if case is None:
+            raise UserError(f"#{task_id} has no open alert any more; there is nothing to snooze.")
         until = ladder.snooze(
-            session, finding, days, by=user, now=now, policy=ctx.monitor.policy, cal=ctx.cal
+            session, case, days, by=user, now=now, policy=ctx.monitor.policy, cal=ctx.cal
         )
         return _changed(
             session, ctx, task, f"reminders snoozed until {queries.day(ctx, until)}", now

@@ -97,11 +97,20 @@ class SlackGateway:
         return self._dm_channels[user_id]
 
     async def post(
-        self, channel: str, text: str, blocks: list[dict], thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict],
+        thread_ts: str | None = None,
+        metadata: dict | None = None,
     ) -> tuple[str, str]:
+        """`metadata` (an event type and payload) travels with the message: Vigil puts the
+        notification's id there, so that what was being sent at a crash can be found again."""
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
+        if metadata:
+            kwargs["metadata"] = metadata
         resp = await self._call(self.client.chat_postMessage(**kwargs))
         return resp["channel"], resp["ts"]
 

@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.calendar import WorkCalendar
-from bot.monitor import rulebook
 from bot.monitor.forecast import Forecast
 from bot.monitor.rulebook import RULEBOOK
 from bot.slack import ids
@@ -27,9 +26,7 @@ from bot.slack.blocks import (
     escape,
     mention,
     option,
-    section,
     static_select,
-    task_ref,
     users_select,
 )
 
@@ -91,7 +88,9 @@ def problem(alert: Alert) -> tuple[str, str, str]:
     why = facts.why.format(stall_days=alert.facts.get("stall_days", 3)) if facts else ""
     clears = facts.clears if facts else ""
     if alert.rule == "deadline_conflict":
-        clears = f"Move this deadline to {_iso_day(alert.facts['parent_due_at'], alert.cal)} or earlier."
+        clears = (
+            f"Move this deadline to {_iso_day(alert.facts['parent_due_at'], alert.cal)} or earlier."
+        )
     return _what(alert), why, clears
 
 
@@ -116,9 +115,12 @@ def _what(alert: Alert) -> str:
             f"at {alert.progress}%"
         )
     if alert.rule == "behind_pace":
+        late = int(f.get("working_days_late", 0))
+        finish = f.get("finish_day")
+        when = f" it finishes {day_label(date.fromisoformat(str(finish)))}," if finish else ""
         return (
-            f"is behind pace: {f.get('time_used')}% of its time is used and it is "
-            f"{alert.progress}% done"
+            f"is behind pace: at the pace of its reports ({f.get('pace_per_day')} points a "
+            f"working day, {f.get('progress')}% reported){when} {_days(late)} late"
         )
     if alert.rule == "deadline_conflict":
         return (
@@ -143,7 +145,7 @@ def forecast_line(alert: Alert) -> str:
     return line + ", on time."
 
 
-def _numbers(alert: Alert) -> Block:
+def numbers(alert: Alert) -> Block:
     parts = [bars(alert.progress, alert.used), f"owner {mention(alert.owner_id)}"]
     if alert.due_at:
         parts.append(f"due {day_label(alert.due_day())}")
@@ -151,7 +153,14 @@ def _numbers(alert: Alert) -> Block:
 
 
 def _block(alert: Alert, part: str) -> str:
-    return ids.context_block_id(alert.task_id, alert.finding_id, part)
+    # The task is enough: a click acts on the task, and a snooze on its open case.
+    return ids.context_block_id(alert.task_id, None, part)
+
+
+def _act(action_id: str, alert: Alert) -> str:
+    """Unique within a message that shows several tasks (a batched DM, the digest); the
+    handlers match the action id with its suffix."""
+    return ids.unique(action_id, str(alert.task_id))
 
 
 def _progress_options(current: int) -> list[Block]:
@@ -160,31 +169,36 @@ def _progress_options(current: int) -> list[Block]:
     ]
 
 
-def owner_buttons(alert: Alert) -> list[Block]:
-    """set progress, done, I'm blocked, snooze; move the deadline; assign where it helps."""
+def owner_buttons(alert: Alert, rules: frozenset[str] = frozenset()) -> list[Block]:
+    """set progress, done, I'm blocked, snooze; move the deadline; assign where it helps
+    (`rules`: every problem the task has now; `alert`, the one whose day the picker offers)."""
     first: list[Block] = [
         static_select(
-            "Set progress", ids.ACTION_PROGRESS_SELECT, _progress_options(alert.progress)
+            "Set progress",
+            _act(ids.ACTION_PROGRESS_SELECT, alert),
+            _progress_options(alert.progress),
         ),
-        button("Other progress…", ids.ACTION_PROGRESS_OTHER, "other"),
-        button("Done", ids.ACTION_DONE, "done", style="primary"),
+        button("Other progress…", _act(ids.ACTION_PROGRESS_OTHER, alert), "other"),
+        button("Done", _act(ids.ACTION_DONE, alert), "done", style="primary"),
     ]
     if alert.status != "blocked":
-        first.append(button("I'm blocked", ids.ACTION_BLOCKED, "blocked", style="danger"))
+        first.append(
+            button("I'm blocked", _act(ids.ACTION_BLOCKED, alert), "blocked", style="danger")
+        )
     snooze = [
         option(f"Snooze {n} working day{'s' if n > 1 else ''}", str(n))
         for n in range(1, alert.snooze_max_days + 1)
     ]
-    first.append(static_select("Snooze", ids.ACTION_SNOOZE, snooze))
+    first.append(static_select("Snooze", _act(ids.ACTION_SNOOZE, alert), snooze))
     second: list[Block] = [
-        datepicker("Move the deadline", ids.ACTION_MOVE_DEADLINE, _offered_day(alert))
+        datepicker("Move the deadline", _act(ids.ACTION_MOVE_DEADLINE, alert), offered_day(alert))
     ]
-    if alert.rule == "missing_owner":
-        second.append(users_select("Assign an owner", ids.ACTION_ASSIGN))
+    if "missing_owner" in rules or alert.rule == "missing_owner":
+        second.append(users_select("Assign an owner", _act(ids.ACTION_ASSIGN, alert)))
     return [actions(_block(alert, "fix"), first), actions(_block(alert, "plan"), second)]
 
 
-def _offered_day(alert: Alert) -> date | None:
+def offered_day(alert: Alert) -> date | None:
     """The forecast finish day when there is one; for a conflict, the parent's deadline."""
     if alert.rule == "deadline_conflict":
         return alert.cal.due_day(datetime.fromisoformat(str(alert.facts["parent_due_at"])))
@@ -192,60 +206,6 @@ def _offered_day(alert: Alert) -> date | None:
         # Never a day already past: the picker would refuse it.
         return max(alert.forecast.finish_day, alert.cal.local_date(alert.now))
     return None
-
-
-def build_owner_alert(alert: Alert, *, reminder: bool = False) -> tuple[str, list[Block]]:
-    what, why, clears = problem(alert)
-    lead = "Reminder: " if reminder else ""
-    text = f"{lead}#{alert.task_id} {escape(alert.title)} {what}."
-    head = f":warning: {lead}{task_ref(alert.task_id, alert.title)} {what}."
-    if reminder:
-        head += f" (reminder {alert.reminders} of {alert.reminder_cap})"
-    details = f"*Why:* {why}\n*{forecast_line(alert)}*\n*Clears when:* {clears}"
-    blocks = [section(head), _numbers(alert), section(details)] + owner_buttons(alert)
-    return text, blocks
-
-
-def build_manager_alert(alert: Alert) -> tuple[str, list[Block]]:
-    what, why, _ = problem(alert)
-    opened = f"open {alert.open_for()}"
-    if alert.reminders:
-        opened += f", owner reminded {alert.reminders}×"
-    text = f"#{alert.task_id} {escape(alert.title)} {what}. Owner: {mention(alert.owner_id)}."
-    head = (
-        f":rotating_light: {task_ref(alert.task_id, alert.title)} {what}.\n"
-        f"Owner {mention(alert.owner_id)} · {rulebook.title(alert.rule)} · {opened}"
-    )
-    elements = [
-        users_select("Reassign", ids.ACTION_REASSIGN),
-        datepicker("Move the deadline", ids.ACTION_MOVE_DEADLINE, _offered_day(alert)),
-    ]
-    if alert.owner_id:
-        elements.append(button("Ping owner", ids.ACTION_PING_OWNER, "ping"))
-    blocks = [
-        section(head),
-        _numbers(alert),
-        context(f"Why: {why}  ·  {forecast_line(alert)}"),
-        actions(_block(alert, "manage"), elements),
-    ]
-    return text, blocks
-
-
-def build_resolved(alert: Alert, reason: str, *, for_managers: bool) -> tuple[str, list[Block]]:
-    """The edit that replaces a DM or the managers' message once the finding clears."""
-    label = (RULEBOOK[alert.rule].no_longer if alert.rule in RULEBOOK else alert.rule)
-    text = f"Resolved: #{alert.task_id} {escape(alert.title)} is no longer {label}: {reason}."
-    head = f":white_check_mark: {task_ref(alert.task_id, alert.title)} is no longer *{label}*: {reason}."
-    blocks = [section(head), _numbers(alert)]
-    if for_managers:
-        blocks.append(context(f"Was open {alert.open_for()}."))
-    return text, blocks
-
-
-def build_resolution_reply(alert: Alert, reason: str) -> tuple[str, list[Block]]:
-    label = (RULEBOOK[alert.rule].no_longer if alert.rule in RULEBOOK else alert.rule)
-    text = f"#{alert.task_id} is no longer {label} after {alert.open_for()}: {reason}."
-    return text, [section(f":white_check_mark: {text}")]
 
 
 def resolution_reason(alert: Alert) -> str:

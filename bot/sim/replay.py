@@ -19,8 +19,9 @@ from bot import tasks as service
 from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine, transaction
 from bot.errors import Refused, UserError
-from bot.models import Event, Finding, Notification, Task
+from bot.models import Case, Event, Notification, Task
 from bot.monitor import ladder
+from bot.monitor.delivery import Sent
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
@@ -28,10 +29,9 @@ from bot.sim.scenario import Scenario, ScenarioTask, Update
 from bot.standin import SlackStandIn
 
 TOKEN = "xoxb-standin"
-KINDS = {"resolve_edit": "resolution"}  # the transcript's names for delivery's kinds
 _WAKE = select(
     select(func.min(Task.next_check_at)).scalar_subquery(),
-    select(func.min(Finding.next_action_at)).where(Finding.status == "open").scalar_subquery(),
+    select(func.min(Case.next_action_at)).where(Case.status == "open").scalar_subquery(),
     select(func.min(Notification.not_before))
     .where(Notification.status == "pending")
     .scalar_subquery(),
@@ -42,11 +42,17 @@ _WAKE = select(
 class Message:
     at: datetime
     to: str
-    kind: str
-    task: str
+    kind: str  # dm, reminder, escalation, digest, update, resolution
+    tasks: tuple[str, ...]  # the keys of every task it is about, in the order shown
     rules: tuple[str, ...]
     text: str
-    edit: bool = False  # an earlier message changed in place, not a new one
+    edit: bool = False  # an earlier message changed in place, not a new one (notifies nobody)
+    thread: bool = False  # a reply in a thread
+
+    @property
+    def task(self) -> str | None:
+        """The one task it is about, or None when it is about several."""
+        return self.tasks[0] if len(self.tasks) == 1 else None
 
     def as_json(self) -> dict:
         return {
@@ -54,9 +60,11 @@ class Message:
             "to": self.to,
             "kind": self.kind,
             "task": self.task,
+            "tasks": list(self.tasks),
             "rules": list(self.rules),
-            "text": self.text,
             "edit": self.edit,
+            "thread": self.thread,
+            "text": self.text,
         }
 
 
@@ -217,17 +225,22 @@ def _apply(  # type: ignore[no-untyped-def]
         service.change_task(session, tid, change, by=by, now=at, managers=managers)
     if "snooze" in c:
         service.check_may_change(service.get_task(session, tid), by, managers)
-        finding = session.execute(
-            select(Finding).where(
-                Finding.task_id == tid, Finding.rule == c["snooze"], Finding.status == "open"
-            )
-        ).scalar_one_or_none()
-        if finding is None:
+        case = ladder.open_case(session, tid)
+        if case is None or c["snooze"] not in ladder.open_rules(session, case.id):
             raise UserError(f"no open {c['snooze']} alert to snooze")
         ladder.snooze(
-            session, finding, m.policy.snooze_days, by=by, now=at, policy=m.policy, cal=m.cal
+            session, case, m.policy.snooze_days, by=by, now=at, policy=m.policy, cal=m.cal
         )
     return None
+
+
+def transcript_kind(sent: Sent) -> str:
+    """The transcript's kind (product.md §6) of what delivery sent."""
+    if sent.kind == "edit":
+        return "update" if sent.rules else "resolution"
+    if sent.kind == "thread":
+        return "escalation" if sent.ref_kind == "digest" and sent.rules else "resolution"
+    return sent.kind
 
 
 def _record(report: SweepReport, result: ReplayResult, keys: dict[int, str]) -> None:
@@ -236,11 +249,12 @@ def _record(report: SweepReport, result: ReplayResult, keys: dict[int, str]) -> 
             Message(
                 at=sent.at,
                 to=sent.to,
-                kind=KINDS.get(sent.kind, sent.kind),
-                task=keys.get(sent.task_id, str(sent.task_id)),
-                rules=(sent.rule,),
+                kind=transcript_kind(sent),
+                tasks=tuple(keys.get(t, str(t)) for t in sent.task_ids),
+                rules=sent.rules,
                 text=sent.text,
-                edit=sent.kind in ("update", "resolve_edit"),
+                edit=sent.kind == "edit",
+                thread=sent.kind == "thread",
             )
         )
 

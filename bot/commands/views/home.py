@@ -11,7 +11,7 @@ from bot.slack.blocks import VIEW_BLOCKS, Block, context, section
 
 
 def build_home(mine: Page, team: Page | None, now_label: str) -> dict[str, Any]:
-    """The user's riskiest open tasks and, for managers, the team's open findings below them;
+    """The user's riskiest open tasks and, for managers, the tasks across the team that need attention below them;
     each part says how many more there are and where they are."""
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "What to work on now"}},
@@ -33,7 +33,7 @@ def build_home(mine: Page, team: Page | None, now_label: str) -> dict[str, Any]:
     if team is not None:
         blocks.append({"type": "divider"})
         blocks.append(
-            {"type": "header", "text": {"type": "plain_text", "text": "Team: open findings"}}
+            {"type": "header", "text": {"type": "plain_text", "text": "Team: tasks that need attention"}}
         )
         blocks += team_blocks(team, VIEW_BLOCKS - len(blocks))[1]
     return {"type": "home", "blocks": blocks}

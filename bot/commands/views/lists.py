@@ -1,5 +1,5 @@
 """Pure Block Kit builders for lists: `/task list` (the user's open tasks, riskiest first),
-`/task team` (the team's open findings, most severe first), and `/task help`."""
+`/task team` (the team's tasks that need attention, most severe first), and `/task help`."""
 
 from __future__ import annotations
 
@@ -44,10 +44,10 @@ class Page:
 
 
 @dataclass(frozen=True)
-class TeamFinding:
+class TeamCase:
     task_id: int
     title: str
-    rule: str
+    rules: tuple[str, ...]  # all that is wrong with it, the most severe first
     owner_id: str | None
     opened: str  # "2 working days"
     escalated: bool
@@ -86,10 +86,11 @@ def build_list(page: Page) -> tuple[str, list[Block]]:
     return text, blocks
 
 
-def _team_line(f: TeamFinding) -> str:
+def _team_line(f: TeamCase) -> str:
     return (
         f"{'🚨' if f.escalated else '•'} {task_ref(f.task_id, f.title)}: "
-        f"{rulebook.title(f.rule)}, owner {mention(f.owner_id)}, open {f.opened}"
+        f"{', '.join(rulebook.title(r) for r in f.rules)}, owner {mention(f.owner_id)}, "
+        f"open {f.opened}"
     )
 
 
@@ -111,13 +112,14 @@ def pack(lines: list[str], limit: int = SECTION_TEXT) -> list[str]:
 
 
 def team_blocks(page: Page, max_blocks: int) -> tuple[str, list[Block]]:
-    """A page of the team's open findings, most severe first, in at most `max_blocks` blocks,
+    """A page of the team's open cases, most severe first, in at most `max_blocks` blocks,
     and a last line saying how many more there are and how to see them."""
     if page.total == 0:
-        return "No open findings across the team.", [
-            section("No open findings across the team: all on track.")
+        return "Nothing across the team needs attention.", [
+            section("Nothing across the team needs attention: all on track.")
         ]
-    text = f"{_plural(page.total, 'open finding')} across the team"
+    verb = "needs" if page.total == 1 else "need"
+    text = f"{_plural(page.total, 'task')} across the team {verb} attention"
     if page.last > 1:
         text += f" · page {page.number} of {page.last}"
     blocks: list[Block] = [section(f"*{text}*")]
