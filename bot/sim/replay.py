@@ -5,6 +5,7 @@ simulated clock. The demo and `simulate` both run this."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import tempfile
 from collections import ChainMap
 from collections.abc import Mapping
@@ -23,7 +24,7 @@ from bot.monitor import ladder
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
-from bot.sim.scenario import Scenario, ScenarioTask, Update
+from bot.sim.scenario import Away, Scenario, ScenarioTask, Update
 from bot.standin.server import SlackStandIn
 
 TOKEN = "xoxb-standin"
@@ -107,6 +108,35 @@ def _timeline(scenario: Scenario) -> list[Action]:
             cursor, d = by_key[cursor.parent], d + 1
         depth[t.key] = d
     return sorted(actions, key=lambda a: (a.at, a.update is not None, depth[a.task.key], a.seq))
+
+
+def _status_timeline(scenario: Scenario) -> list[tuple[datetime, str, Away | None]]:
+    """Each away spell as two moments: the status set when it starts, cleared when it ends."""
+    moments: list[tuple[datetime, str, Away | None]] = []
+    for person in scenario.people:
+        for away in person.away:
+            moments.append((away.start, person.id, away))
+            if away.until <= scenario.end:
+                moments.append((away.until, person.id, None))
+    return sorted(moments, key=lambda m: (m[0], m[2] is not None))
+
+
+async def _tell_status(
+    standin: SlackStandIn, monitor: Monitor, moments: list[tuple[datetime, str, Away | None]]
+) -> None:
+    """What Slack would know and say when a status changes: the profile (the stand-in's
+    `users.info`) and a `user_change` event (the monitor's hook, when it has one)."""
+    for _, user, away in moments:
+        if hasattr(standin, "set_status"):
+            if away is None:
+                done = standin.set_status(user, "", "", 0)
+            else:
+                done = standin.set_status(user, away.text, away.emoji, int(away.until.timestamp()))
+            if inspect.isawaitable(done):
+                await done
+        hook = getattr(monitor, "on_user_change", None)
+        if hook is not None and inspect.isawaitable(done := hook(user)):
+            await done
 
 
 class Refused(Exception):
@@ -397,10 +427,15 @@ async def replay(
         )
         try:
             actions = _timeline(scenario)
+            statuses = _status_timeline(scenario)
             keys = result.task_keys
             now: datetime | None = scenario.start
-            i = 0
+            i = j = 0
             while now is not None and now <= scenario.end:
+                if j < len(statuses) and statuses[j][0] <= now:
+                    told = [m for m in statuses[j:] if m[0] <= now]
+                    j += len(told)
+                    await _tell_status(standin, monitor, told)
                 due_now = []
                 while i < len(actions) and actions[i].at <= now:
                     due_now.append(actions[i])
@@ -411,10 +446,11 @@ async def replay(
                     report = await run_sweep(monitor, now)
                     result.swept += 1
                     _record(report, result, keys)
+                upcoming = [a.at for a in actions[i : i + 1]] + [m[0] for m in statuses[j : j + 1]]
                 now = _next_sweep(
                     now,
                     scenario,
-                    actions[i].at if i < len(actions) else None,
+                    min(upcoming) if upcoming else None,
                     engine if monitor_on else None,
                     skip_idle or not monitor_on,
                 )
