@@ -46,7 +46,7 @@ def write_seed(folder: Path, seed: int, scenario: dict, truth: dict) -> tuple[Pa
     truth_path = folder / f"quarter-seed{seed}.truth.json"
     header = (
         f"# A generated quarter (seed {seed}) of a 12-person firm: python -m bot.bench.assurance\n"
-        f"#   python -m bot simulate {scenario_path.name} --truth {truth_path.name}\n"
+        f"#   python -m bot simulate {scenario_path} --truth {truth_path}\n"
     )
     body = yaml.safe_dump(scenario, sort_keys=False, width=100, default_flow_style=None)
     scenario_path.write_text(header + body, encoding="utf-8")
