@@ -260,9 +260,15 @@ def _some(keys: list[str], facts_patterns: dict[str, str], limit: int = 12) -> s
 
 
 def render(fig: AssuranceFigures, truth: dict | None = None) -> str:
+    """Every figure, one a line, each marked `ok` or `MISS` against its target."""
     facts = (truth or {}).get("tasks", truth or {})
     patterns = {k: f.get("pattern", "-") for k, f in facts.items()}
     ok = fig.meets()
+    return "\n".join(_caught(fig, ok, patterns) + _noise(fig, ok, patterns))
+
+
+def _caught(fig: AssuranceFigures, ok: dict, patterns: dict) -> list[str]:
+    """What was caught, how early, and what was alerted on that needed nothing."""
     recall = "-" if fig.recall is None else f"{100 * fig.recall:.1f}%"
     lines = [
         f"Assurance quality: {fig.name} ({fig.tasks} tasks: {fig.healthy} healthy, "
@@ -288,6 +294,12 @@ def render(fig: AssuranceFigures, truth: dict | None = None) -> str:
         )
     if len(fig.false_alarms) > 12:
         lines.append(f"         and {len(fig.false_alarms) - 12} more")
+    return lines
+
+
+def _noise(fig: AssuranceFigures, ok: dict, patterns: dict) -> list[str]:
+    """How much the people and the managers' channel heard, and what planning was flagged."""
+    lines: list[str] = []
     lines.append(
         f"  {_mark(ok['owner_pings'])} owner pings per troubled task: median "
         f"{_n(fig.owner_pings_median, 1)}, max {fig.owner_pings_max} "
@@ -321,4 +333,4 @@ def render(fig: AssuranceFigures, truth: dict | None = None) -> str:
             f"    {pattern:<18} {row['tasks']:>5} {row['late']:>5} {row['caught']:>7} "
             f"{row['healthy']:>8} {row['false_alarms']:>13}"
         )
-    return "\n".join(lines)
+    return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,14 @@ def test_the_written_scenario_is_the_generated_one_and_simulate_reads_it(tmp_pat
     scenario_path, truth_path = write_seed(tmp_path, 2, raw, truth)
     assert load_scenario(scenario_path) == parse_scenario(raw, name="quarter-seed2")
     assert json.loads(truth_path.read_text()) == truth
+
+
+def test_the_shipped_seed_1_quarter_is_what_the_generator_makes():
+    """data/scenarios/quarter-seed1.*: regenerate them with `--write data/scenarios --seeds 1`
+    whenever the generator changes, so that the shipped truth stays the generator's."""
+    shipped = Path(__file__).parents[2] / "data" / "scenarios"
+    raw, truth = generate(1)
+    assert json.loads((shipped / "quarter-seed1.truth.json").read_text()) == truth
+    assert load_scenario(shipped / "quarter-seed1.yaml") == parse_scenario(
+        raw, name="quarter-seed1"
+    )
