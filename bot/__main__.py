@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a setting, e.g. stall_days=5 (repeatable)",
     )
+    simulate.add_argument(
+        "--truth",
+        metavar="TRUTH.json",
+        help="what really happened to each task: judge the replay by product.md §6",
+    )
     sweep = sub.add_parser("sweep", help="one sweep as of --now (default: the clock)")
     sweep.add_argument(
         "--now",
@@ -165,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "simulate":
         from bot.sim.simulate import run_simulate
 
-        return run_simulate(args.file, args.json_out, args.policy)
+        return run_simulate(args.file, args.json_out, args.policy, truth_path=args.truth)
     if args.command == "standin":
         from bot.standin.server import serve_forever
 

@@ -20,12 +20,12 @@ from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine, transaction
 from bot.errors import Refused, UserError
 from bot.models import Case, Event, Notification, Task
-from bot.monitor import ladder
+from bot.monitor import ladder, people
 from bot.monitor.delivery import Sent
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
-from bot.sim.scenario import Scenario, ScenarioTask, Update
+from bot.sim.scenario import Away, Scenario, ScenarioTask, Update
 from bot.standin import SlackStandIn
 
 TOKEN = "xoxb-standin"
@@ -116,6 +116,32 @@ def _timeline(scenario: Scenario) -> list[Action]:
             cursor, d = by_key[cursor.parent], d + 1
         depth[t.key] = d
     return sorted(actions, key=lambda a: (a.at, a.update is not None, depth[a.task.key], a.seq))
+
+
+def _status_timeline(scenario: Scenario) -> list[tuple[datetime, str, Away | None]]:
+    """Each away spell as two moments: the status set when it starts, cleared when it ends."""
+    moments: list[tuple[datetime, str, Away | None]] = []
+    for person in scenario.people:
+        for away in person.away:
+            moments.append((away.start, person.id, away))
+            if away.until <= scenario.end:
+                moments.append((away.until, person.id, None))
+    return sorted(moments, key=lambda m: (m[0], m[2] is not None))
+
+
+async def _tell_status(
+    standin: SlackStandIn, monitor: Monitor, moments: list[tuple[datetime, str, Away | None]]
+) -> None:
+    """What Slack would know and say when a status changes: the profile (the stand-in's
+    `users.info`) and a `user_change` event (the monitor's hook, when it has one)."""
+    for at, user, away in moments:
+        if away is None:
+            event = standin.set_status(user, "", "", 0)
+        else:
+            event = standin.set_status(user, away.text, away.emoji, int(away.until.timestamp()))
+        # As the bot's `user_change` listener records it.
+        with transaction(monitor.engine) as session:
+            people.record(session, people.Person.from_slack(event["user"]), at)
 
 
 def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
@@ -398,10 +424,18 @@ async def replay(
         )
         try:
             actions = _timeline(scenario)
+            statuses = _status_timeline(scenario)
             keys = result.task_keys
             now: datetime | None = scenario.start
-            i = 0
+            clock = [scenario.start.timestamp()]
+            standin.clock = lambda: clock[0]  # statuses expire on the simulated clock
+            i = j = 0
             while now is not None and now <= scenario.end:
+                clock[0] = now.timestamp()
+                if j < len(statuses) and statuses[j][0] <= now:
+                    told = [m for m in statuses[j:] if m[0] <= now]
+                    j += len(told)
+                    await _tell_status(standin, monitor, told)
                 due_now = []
                 while i < len(actions) and actions[i].at <= now:
                     due_now.append(actions[i])
@@ -412,10 +446,11 @@ async def replay(
                     report = await run_sweep(monitor, now)
                     result.swept += 1
                     _record(report, result, keys)
+                upcoming = [a.at for a in actions[i : i + 1]] + [m[0] for m in statuses[j : j + 1]]
                 now = _next_sweep(
                     now,
                     scenario,
-                    actions[i].at if i < len(actions) else None,
+                    min(upcoming) if upcoming else None,
                     engine if monitor_on else None,
                     skip_idle or not monitor_on,
                 )
