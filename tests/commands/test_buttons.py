@@ -8,10 +8,7 @@ import copy
 import json
 
 import pytest
-from sqlalchemy import select
 
-from bot.db import transaction
-from bot.models import Finding
 from bot.slack import ids
 from bot.standin.wire import settle
 from tests.conftest import MANAGERS, london
@@ -42,6 +39,8 @@ async def test_done_on_a_dm_takes_the_task_off_the_clickers_app_home(wire, stand
 
 async def test_snooze_holds_reminders(wire, standin):
     dm, _ = await stalled_dm(wire)
+    dana = standin.dm_channel("UDANA")
+    sent_before = len(standin.messages(dana))
     answer = await click(
         wire,
         dm,
@@ -52,8 +51,15 @@ async def test_snooze_holds_reminders(wire, standin):
         },
     )
     assert "snoozed until Wed 21 Jan" in answer["text"]
-    with transaction(wire.ctx.engine) as s:
-        assert s.execute(select(Finding.snoozed_until)).scalar() == london("2026-01-21T10:00")
+
+    # Monday 10:00 plus two working days: no reminder until Wednesday 10:00, where without the
+    # snooze one would come every working day.
+    for when in ("2026-01-19T16:00", "2026-01-20T09:30", "2026-01-20T16:00", "2026-01-21T09:59"):
+        await wire.sweep(london(when))
+        assert len(standin.messages(dana)) == sent_before, when
+    await wire.sweep(london("2026-01-21T10:01"))
+    [reminder] = standin.messages(dana)[sent_before:]
+    assert reminder.text.startswith("Reminder:") and "#1 Q3 filing" in reminder.text
 
 
 async def test_move_the_deadline_from_the_datepicker(wire, standin):
