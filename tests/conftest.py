@@ -105,6 +105,10 @@ class FakeClock:
     def __call__(self) -> datetime:
         return self.now
 
+    def timestamp(self) -> float:
+        """The wall clock in seconds since the epoch, as the Slack stand-in reads it."""
+        return self.now.timestamp()
+
     def monotonic(self) -> float:
         return self.t
 
