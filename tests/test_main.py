@@ -17,20 +17,7 @@ from bot.app.server import serve
 from bot.config import ConfigError, Settings
 from bot.db import create_schema, make_engine, transaction
 from tests.conftest import MANAGERS, TOKEN, london
-
-
-async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env={"PATH": os.environ.get("PATH", ""), **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    return proc.returncode, out.decode(), err.decode()
+from tests.slackio import run_cli
 
 
 async def test_sweep_command_dms_the_owner_then_the_managers_then_resolves(standin, tmp_path):

@@ -12,11 +12,11 @@ from bot.config import Settings
 from bot.db import transaction
 from bot.models import Task
 from bot.monitor.gateway import make_client
-from bot.standin.wire import Clock, settle
-from tests.conftest import MANAGERS, TOKEN, london
+from bot.standin.wire import settle
+from tests.conftest import MANAGERS, TOKEN
 
 
-async def test_slash_command_over_socket_mode_is_acked_and_answered(standin, tmp_path):
+async def test_slash_command_over_socket_mode_is_acked_and_answered(standin, tmp_path, clock):
     settings = Settings.from_env(
         {
             "SLACK_BOT_TOKEN": TOKEN,
@@ -29,7 +29,7 @@ async def test_slash_command_over_socket_mode_is_acked_and_answered(standin, tmp
     )
     http = aiohttp.ClientSession()
     client = make_client(TOKEN, standin.url, session=http)
-    ctx = build_context(settings, client, clock=Clock(london("2026-01-12T09:00")))
+    ctx = build_context(settings, client, clock=clock)
     handler = AsyncSocketModeHandler(build_app(ctx, client), settings.app_token, web_client=client)
     await handler.connect_async()
     try:

@@ -8,45 +8,11 @@ import copy
 import json
 
 import pytest
-from sqlalchemy import select
 
-from bot.db import transaction
-from bot.models import Finding, Task
 from bot.slack import ids
-from bot.standin.wire import SlackWire, settle
-from tests.app.test_app import dm_click, everything_valid
+from bot.standin.wire import settle
 from tests.conftest import MANAGERS, london
-
-
-@pytest.fixture
-async def wire(standin, database_url):
-    w = SlackWire(standin, database_url, london("2026-01-12T09:00"))
-    await w.start()
-    yield w
-    await w.stop()
-
-
-async def stalled_dm(w: SlackWire):
-    """#1, owned by Dana, stalled: her DM (Friday) and the managers' message (Monday)."""
-    await w.command("add Q3 filing <@UDANA|dana> due 2026-02-27", user="UMARCUS")
-    await w.sweep(london("2026-01-16T09:30"))
-    await w.sweep(london("2026-01-19T09:30"))
-    w.clock.now = london("2026-01-19T10:00")
-    dm = w.standin.messages(w.standin.dm_channel("UDANA"))[0]
-    managers = [m for m in w.standin.messages(MANAGERS) if m.thread_ts is None][0]
-    return dm, managers
-
-
-def task(w: SlackWire) -> Task:
-    with transaction(w.ctx.engine) as s:
-        return s.get(Task, 1)
-
-
-async def click(w: SlackWire, message, action: dict, user: str = "UDANA") -> dict | None:
-    before = len(w.standin.responses)
-    resp = await w.interact(dm_click(w, message, action, user=user, key=f"k{before}"))
-    assert resp.status == 200
-    return await w.next_response(before)
+from tests.slackio import click, dm_click, everything_valid, new_task_form, stalled_dm, submit, task
 
 
 async def test_done_closes_the_task_and_the_sweep_resolves_both_messages(wire, standin):
@@ -73,6 +39,8 @@ async def test_done_on_a_dm_takes_the_task_off_the_clickers_app_home(wire, stand
 
 async def test_snooze_holds_reminders(wire, standin):
     dm, _ = await stalled_dm(wire)
+    dana = standin.dm_channel("UDANA")
+    sent_before = len(standin.messages(dana))
     answer = await click(
         wire,
         dm,
@@ -83,8 +51,15 @@ async def test_snooze_holds_reminders(wire, standin):
         },
     )
     assert "snoozed until Wed 21 Jan" in answer["text"]
-    with transaction(wire.ctx.engine) as s:
-        assert s.execute(select(Finding.snoozed_until)).scalar() == london("2026-01-21T10:00")
+
+    # Monday 10:00 plus two working days: no reminder until Wednesday 10:00, where without the
+    # snooze one would come every working day.
+    for when in ("2026-01-19T16:00", "2026-01-20T09:30", "2026-01-20T16:00", "2026-01-21T09:59"):
+        await wire.sweep(london(when))
+        assert len(standin.messages(dana)) == sent_before, when
+    await wire.sweep(london("2026-01-21T10:01"))
+    [reminder] = standin.messages(dana)[sent_before:]
+    assert reminder.text.startswith("Reminder:") and "#1 Q3 filing" in reminder.text
 
 
 async def test_move_the_deadline_from_the_datepicker(wire, standin):
@@ -202,32 +177,18 @@ async def test_other_progress_opens_a_modal_with_a_note(wire, standin):
     await settle(lambda: standin.calls_to("views.open"))
     modal = standin.calls_to("views.open")[-1].params["view"]
 
-    def submit(value: str) -> dict:
+    def form(value: str) -> dict:
         values = {
             ids.INPUT_PROGRESS: {ids.INPUT_PROGRESS: {"type": "number_input", "value": value}},
             ids.INPUT_NOTE: {ids.INPUT_NOTE: {"type": "plain_text_input", "value": "figures in"}},
         }
-        return {
-            "type": "view_submission",
-            "user": {"id": "UDANA"},
-            "team": {"id": "T0STANDIN"},
-            "api_app_id": "A0VIGIL",
-            "view": {**modal, "id": "V0P", "state": {"values": values}},
-        }
+        return {**modal, "id": "V0P", "state": {"values": values}}
 
-    from tests.app.test_app import _form
-
-    body = _form(submit("130"))
-    async with wire.http.post(
-        f"{wire.url}/slack/events",
-        data=body,
-        headers=wire._headers(body, "application/x-www-form-urlencoded"),
-    ) as resp:
-        assert (await resp.json())["errors"] == {
-            ids.INPUT_PROGRESS: "A whole number from 0 to 100."
-        }
+    status, answer = await submit(wire, form("130"))
+    assert status == 200
+    assert answer["errors"] == {ids.INPUT_PROGRESS: "A whole number from 0 to 100."}
     assert task(wire).progress == 0
-    await wire.interact(submit("55"))
+    await submit(wire, form("55"))
     await settle(lambda: task(wire).progress == 55)
     assert task(wire).progress == 55
 
@@ -307,8 +268,6 @@ async def test_a_form_that_slack_will_not_open_is_explained(wire, standin, actio
 
 
 async def test_a_task_made_in_the_form_is_confirmed_in_it_even_when_the_dm_fails(wire, standin):
-    from tests.slack.test_payloads import new_task_form, submit
-
     standin.fail("chat.postMessage", error="fatal_error")
     status, answer = await submit(wire, new_task_form(title="Board pack", owner="UDANA"))
     assert status == 200 and answer["response_action"] == "update"
@@ -331,7 +290,6 @@ async def test_the_progress_form_closes_at_once_and_a_refusal_arrives_where_the_
     await settle(lambda: standin.calls_to("views.open"))
     modal = standin.calls_to("views.open")[-1].params["view"]
     await wire.command("done 1", user="UMARCUS")  # meanwhile, a manager closes it
-    from tests.slack.test_payloads import submit
 
     before = len(standin.responses)
     values = {ids.INPUT_PROGRESS: {ids.INPUT_PROGRESS: {"type": "number_input", "value": "70"}}}

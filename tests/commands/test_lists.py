@@ -8,26 +8,15 @@ import json
 import re
 from datetime import timedelta
 
-import pytest
-
 from bot import tasks as taskops
 from bot.db import transaction
 from bot.models import Finding
 from bot.standin.wire import SlackWire, settle
 from tests.blockkit import block_errors, view_errors
-from tests.conftest import london
+from tests.conftest import MONDAY, london
 
-MONDAY = london("2026-01-12T09:00")
 HOSTILE = "&<>" * 66  # 198 characters; 858 once escaped
 BROKEN_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
-
-
-@pytest.fixture
-async def wire(standin, database_url):
-    w = SlackWire(standin, database_url, MONDAY)
-    await w.start()
-    yield w
-    await w.stop()
 
 
 def make_tasks(w: SlackWire, n: int, **fields) -> None:

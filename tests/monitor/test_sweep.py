@@ -10,10 +10,12 @@ from sqlalchemy import func, select
 
 from bot import tasks as service
 from bot.db import transaction
-from bot.models import Finding, Notification, Task
+from bot.models import Event, Finding, Notification, Task
 from bot.monitor import ladder
 from bot.monitor.sweep import run_sweep
+from bot.slack import ids
 from tests.conftest import MANAGERS, london
+from tests.slackio import click
 
 
 def create(engine, **kw):
@@ -229,13 +231,49 @@ async def test_snooze_holds_the_reminders(monitor, standin, engine):
     assert len(dms_to(standin, "UDANA")) == 2 and len(standin.messages(MANAGERS)) == 1
 
 
-async def test_notes_and_the_bots_own_messages_never_reset_a_stall(monitor, standin, engine):
-    tid = create(engine, title="Quiet work", owner="UDANA", due_at=london("2026-03-31T00:00"))
-    with transaction(engine) as s:
-        service.add_note(s, tid, "looked at it", by="UDANA", now=london("2026-01-07T10:00"))
-    await run_sweep(monitor, london("2026-01-08T10:00"))
-    await run_sweep(monitor, london("2026-01-09T09:30"))
-    assert len(dms_to(standin, "UDANA")) == 1  # still flagged on the 4th working day
+async def test_notes_snoozes_and_the_bots_own_messages_never_reset_a_stall(wire, standin):
+    """Only progress and a new owner restart the stall clock: the bot's DMs and managers'
+    message about the task, the owner's snooze and her note leave it where it was."""
+    await wire.command("add Quiet work <@UDANA|dana>", user="UMARCUS")  # Mon 12, 09:00
+    dana = standin.dm_channel
+
+    def about_a_stall() -> list[str]:
+        everything = standin.messages(dana("UDANA")) + standin.messages(MANAGERS)
+        return [m.text for m in everything if "no progress" in m.text]
+
+    # Monday: Vigil DMs Dana about the missing deadline; Tuesday: the managers hear of it.
+    await wire.sweep(london("2026-01-12T09:05"))
+    [dm] = standin.messages(dana("UDANA"))
+    assert "#1 Quiet work has no deadline" in dm.text
+    await wire.sweep(london("2026-01-13T09:30"))
+    assert any("#1 Quiet work" in m.text for m in standin.messages(MANAGERS))
+    # Tuesday 10:00: Dana snoozes it for a day from her DM.
+    wire.clock.now = london("2026-01-13T10:00")
+    answer = await click(
+        wire,
+        dm,
+        {
+            "action_id": ids.ACTION_SNOOZE,
+            "type": "static_select",
+            "selected_option": {"value": "1"},
+        },
+    )
+    assert "snoozed until Wed 14 Jan" in answer["text"]
+    # Wednesday: Dana notes something, at the same progress.
+    wire.clock.now = london("2026-01-14T10:00")
+    reply = await wire.command("progress 1 0 looked at the figures", user="UDANA")
+    assert "0% → 0%" in reply["text"]
+    with transaction(wire.ctx.engine) as s:
+        notes = s.execute(select(Event.kind, Event.note).order_by(Event.id)).all()
+    assert notes[-1] == ("progress", "looked at the figures")
+
+    # Thursday is the 3rd working day without progress since Monday: no stall yet.
+    await wire.sweep(london("2026-01-15T17:00"))
+    assert about_a_stall() == []
+    # Friday, the 4th: flagged, counted from Monday's creation.
+    await wire.sweep(london("2026-01-16T09:30"))
+    [stall] = about_a_stall()
+    assert "#1 Quiet work has had no progress since Mon 12 Jan" in stall
 
 
 async def test_dry_run_prints_and_stores_and_sends_nothing(monitor, standin, engine):

@@ -8,19 +8,9 @@ import pytest
 
 from bot.__main__ import parse_now
 from bot.standin import byhand as slackcli
-from bot.standin.wire import SECRET, SlackWire
-from tests.conftest import MANAGERS, london
-from tests.test_main import run_cli
-
-MONDAY = london("2026-01-12T09:00")
-
-
-@pytest.fixture
-async def wire(standin, tmp_path):
-    w = SlackWire(standin, f"sqlite:///{tmp_path / 'byhand.db'}", MONDAY)
-    await w.start()
-    yield w
-    await w.stop()
+from bot.standin.wire import SECRET
+from tests.conftest import MANAGERS, MONDAY, london
+from tests.slackio import run_cli
 
 
 @pytest.fixture
