@@ -4,7 +4,7 @@ there are, and for managers the team's open findings below, all within a view's 
 from __future__ import annotations
 
 from bot.commands.views.home import build_home
-from bot.commands.views.lists import HOME_TASKS, TEAM_PAGE, Page, TeamFinding
+from bot.commands.views.lists import HOME_TASKS, TEAM_PAGE, Page, TeamCase
 from bot.slack.blocks import VIEW_BLOCKS
 from tests.commands.views.samples import HOSTILE, action_ids, safe_view, summary, words
 
@@ -17,7 +17,7 @@ def mine(n: int, total: int | None = None, title: str = "Task") -> Page:
 
 
 def team(n: int, total: int, title: str = "Task") -> Page:
-    items = [TeamFinding(i, f"{title} {i}", "stalled", "UDANA", "today", False) for i in range(n)]
+    items = [TeamCase(i, f"{title} {i}", ("stalled",), "UDANA", "today", False) for i in range(n)]
     return Page(items, total, size=TEAM_PAGE)
 
 
@@ -50,8 +50,8 @@ def test_a_managers_home_at_its_fullest_fits_a_view_with_every_button_distinct()
     ids_ = action_ids(blocks)
     assert len(ids_) == 2 * HOME_TASKS == len(set(ids_))
     assert "Your 20 riskiest of 300 open tasks." in words(view)
-    assert "Team: open findings" in words(view)
-    assert "500 open findings across the team · page 1 of 10" in words(view)
+    assert "Team: tasks that need attention" in words(view)
+    assert "500 tasks across the team need attention · page 1 of 10" in words(view)
     assert blocks[-1]["elements"][0]["text"].startswith("…and ")
     left = int(blocks[-1]["elements"][0]["text"].split()[1])
     shown = sum(

@@ -8,7 +8,7 @@ from bot.commands.views.lists import (
     LIST_PAGE,
     TEAM_PAGE,
     Page,
-    TeamFinding,
+    TeamCase,
     build_help,
     build_list,
     build_team,
@@ -26,7 +26,7 @@ def tasks(n: int, first: int = 1, title: str | None = None) -> list:
 
 
 def finding(n: int, rule: str = "stalled", *, title: str | None = None, escalated=False):
-    return TeamFinding(n, title or f"Task {n}", rule, "UDANA", "2 working days", escalated)
+    return TeamCase(n, title or f"Task {n}", (rule,), "UDANA", "2 working days", escalated)
 
 
 def test_a_page_of_my_tasks_keeps_the_riskiest_first_order_it_was_given():
@@ -78,7 +78,7 @@ def test_the_team_page_keeps_the_most_severe_first_and_marks_what_the_managers_h
     )
     text, blocks = build_team(page)
     safe_message(blocks)
-    assert text == "3 open findings across the team"
+    assert text == "3 tasks across the team need attention"
     lines = blocks[1]["text"]["text"].splitlines()
     assert lines == [
         "🚨 *#5 Task 5*: overdue, owner <@UDANA>, open 2 working days",
@@ -117,7 +117,7 @@ def test_all_on_track_and_a_page_past_the_last():
     assert "all on track" in words(blocks)
     text, blocks = build_team(Page([], total=60, number=5, size=TEAM_PAGE))
     safe_message(blocks)
-    assert text.startswith("60 open findings across the team")
+    assert text.startswith("60 tasks across the team need attention")
     assert "`/task team 2` is the last page." in words(blocks)
 
 
