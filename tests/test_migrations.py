@@ -19,6 +19,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from bot import tasks as taskops
@@ -75,13 +76,17 @@ def opened(url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
-@pytest.fixture
-def newer_vigil(tmp_path) -> Path:
-    """Vigil's revisions and a throwaway 0002: the script directory of a newer Vigil."""
+def vigil_with(tmp_path: Path, revision_0002: str) -> Path:
+    """The script directory of a newer Vigil: today's revisions and the given 0002."""
     location = tmp_path / "newer-migrations"
     shutil.copytree(runner.LOCATION, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0002_throwaway.py").write_text(THROWAWAY)
+    (location / "versions" / "0002_throwaway.py").write_text(revision_0002)
     return location
+
+
+@pytest.fixture
+def newer_vigil(tmp_path) -> Path:
+    return vigil_with(tmp_path, THROWAWAY)
 
 
 @contextmanager
@@ -213,6 +218,23 @@ def test_a_database_behind_head_is_refused_until_upgraded_and_keeps_its_data(
         with engine.connect() as conn:
             events = conn.execute(text("SELECT count(*) FROM event WHERE task_id = :t"), {"t": tid})
             assert events.scalar() == 3  # created, progress 40, progress 60: the rebuild kept them
+            assert conn.execute(text("SELECT title FROM task")).scalar() == "Q3 filing"
+
+
+def test_an_upgrade_that_fails_part_way_leaves_the_database_as_it_was(database_url, tmp_path):
+    broken = THROWAWAY.replace(
+        "existing_nullable=False)", 'existing_nullable=False)\n    op.execute("SELECT nonsense")'
+    )
+    assert "nonsense" in broken
+    with opened(database_url) as engine:
+        start(database_url)
+        add_task(engine)
+        with running(vigil_with(tmp_path, broken)), pytest.raises(DBAPIError):
+            runner.prepare(engine, upgrade=True)
+        assert revision(engine) == "0001"
+        assert "estimate_days" not in {c["name"] for c in inspect(engine).get_columns("task")}
+        assert schema(engine)["task"]["columns"][1]["type"] == "VARCHAR"  # the title, untouched
+        with engine.connect() as conn:
             assert conn.execute(text("SELECT title FROM task")).scalar() == "Q3 filing"
 
 

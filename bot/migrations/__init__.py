@@ -7,7 +7,7 @@ To change the schema:
    repository's root, against a database at the current head:
        DATABASE_URL=sqlite:///data/autogen.db python -m bot db upgrade
        DATABASE_URL=sqlite:///data/autogen.db alembic revision --autogenerate --rev-id 0002 -m "what changes"
-   Read what it wrote: autogenerate misses renames (it sees a drop and an add), server
+   Read what it wrote (and `ruff format` it): autogenerate misses renames (it sees a drop and an add), server
    defaults and the `where` of a partial index. A column added to a table with rows needs a
    `server_default` or `nullable=True`. Spell types in plain SQLAlchemy (`sa.String()`,
    `sa.DateTime()`), never import bot.models: a revision must keep working as models change.
