@@ -182,6 +182,24 @@ def test_a_database_from_before_migrations_is_recorded_at_the_baseline_not_rebui
         assert differences(engine) == []
 
 
+def test_a_database_from_before_migrations_meeting_a_newer_vigil_waits_for_db_upgrade(
+    database_url, newer_vigil
+):
+    with opened(database_url) as engine, running(newer_vigil):
+        SQLModel.metadata.create_all(engine)
+        tid = add_task(engine)
+        with pytest.raises(runner.SchemaError, match="at revision 0001 and this Vigil needs 0002"):
+            start(database_url)
+        assert revision(engine) is None  # refused as a whole: not even recorded
+        change = runner.prepare(engine, upgrade=True)
+        assert change.summary() == (
+            "recorded the existing tables as revision 0001, then upgraded to 0002"
+        )
+        assert revision(engine) == "0002"
+        with transaction(engine) as s:
+            assert s.get(Task, tid).progress == 40
+
+
 def test_tables_that_are_not_the_baseline_and_have_no_revision_are_refused(database_url):
     with opened(database_url) as engine:
         SQLModel.metadata.create_all(engine)

@@ -135,7 +135,7 @@ def current(engine: Engine) -> Status:
 def prepare(engine: Engine, *, upgrade: bool, quick: bool = False) -> Change:
     """Bring the database to head, or raise SchemaError saying what to run. `quick`: build an
     empty database from the models and record it at head, the same schema as migrating
-    (tests/test_migrations.py proves it) in a fraction of the time."""
+    (tests/test_migrations.py proves it) in about half the time."""
     with locked(engine) as conn:
         change = bring_to_head(conn, upgrade=upgrade, quick=quick)
     if change.before.revision != change.after:
