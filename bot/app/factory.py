@@ -16,7 +16,7 @@ from bot.calendar import WorkCalendar
 from bot.commands import buttons, events, home, modals, shortcut, slash
 from bot.commands.context import Context
 from bot.config import ConfigError, Settings
-from bot.db import create_schema, make_engine
+from bot.db import make_engine, prepare_schema
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
@@ -27,9 +27,14 @@ from bot.slack.payloads import refuse_malformed
 def build_monitor(
     settings: Settings, client: AsyncWebClient, *, count_open_tasks: bool = True
 ) -> Monitor:
-    """The database (created on first run), the team's calendar, and the monitor over them."""
+    """The database (created on first run, and refused with the command to run when its schema
+    is behind or ahead of this code), the team's calendar, and the monitor over them."""
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    try:
+        prepare_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     cal = WorkCalendar(
         settings.team_timezone,
         settings.holiday_country,
