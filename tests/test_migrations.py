@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
@@ -39,8 +40,8 @@ THROWAWAY = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -80,7 +81,7 @@ def vigil_with(tmp_path: Path, revision_0002: str) -> Path:
     """The script directory of a newer Vigil: today's revisions and the given 0002."""
     location = tmp_path / "newer-migrations"
     shutil.copytree(runner.LOCATION, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0002_throwaway.py").write_text(revision_0002)
+    (location / "versions" / "0003_throwaway.py").write_text(revision_0002)
     return location
 
 
@@ -113,11 +114,17 @@ def schema(engine: Engine) -> dict[str, Any]:
     inspector = inspect(engine)
     tables = sorted(set(inspector.get_table_names()) - {"alembic_version"})
     by_name = lambda items: sorted(plain(items), key=repr)  # noqa: E731
+
+    # Column order and a foreign key's name are not the schema's meaning: a revision that adds
+    # a column puts it last, and create_all leaves foreign keys unnamed.
+    def unnamed(keys: list[dict]) -> list[dict]:
+        return [{k: v for k, v in key.items() if k != "name"} for key in keys]
+
     return {
         table: {
-            "columns": plain(inspector.get_columns(table)),
+            "columns": sorted(plain(inspector.get_columns(table)), key=lambda c: c["name"]),
             "primary key": plain(inspector.get_pk_constraint(table)),
-            "foreign keys": by_name(inspector.get_foreign_keys(table)),
+            "foreign keys": by_name(unnamed(inspector.get_foreign_keys(table))),
             "unique": by_name(inspector.get_unique_constraints(table)),
             "indexes": by_name(inspector.get_indexes(table)),
         }
@@ -134,6 +141,23 @@ def differences(engine: Engine) -> list[Any]:
 
 def revision(engine: Engine) -> str | None:
     return runner.current(engine).revision
+
+
+def before_migrations(engine: Engine) -> int:
+    """A database as Vigil made it before migrations: the baseline's tables by `create_all` of
+    that day, no revision recorded, a task at 40% in it. Returns the task's id."""
+    with engine.begin() as conn:
+        command.upgrade(runner.alembic_config(conn), runner.BASELINE)
+        conn.exec_driver_sql("DROP TABLE alembic_version")
+        conn.execute(
+            text(
+                "INSERT INTO task (title, owner_id, creator_id, due_has_time, progress, status,"
+                " created_at, updated_at, activity_at) VALUES ('Q3 filing', 'UDANA', 'UMARCUS',"
+                " false, 40, 'open', :now, :now, :now)"
+            ),
+            {"now": NOW.replace(tzinfo=None)},
+        )
+        return conn.execute(text("SELECT max(id) FROM task")).scalar()
 
 
 def add_task(engine: Engine, title: str = "Q3 filing") -> int:
@@ -173,10 +197,12 @@ def test_the_quick_schema_for_tests_and_the_replay_is_the_migrated_one(database_
 
 def test_a_database_from_before_migrations_is_recorded_at_the_baseline_not_rebuilt(database_url):
     with opened(database_url) as engine:
-        SQLModel.metadata.create_all(engine)
-        tid = add_task(engine)
-        start(database_url)
-        assert revision(engine) == runner.BASELINE == runner.head()
+        tid = before_migrations(engine)
+        change = runner.prepare(engine, upgrade=True)
+        assert change.summary() == (
+            f"recorded the existing tables as revision 0001, then upgraded to {runner.head()}"
+        )
+        assert revision(engine) == runner.head()
         with transaction(engine) as s:
             assert s.get(Task, tid).progress == 40
         assert differences(engine) == []
@@ -186,23 +212,22 @@ def test_a_database_from_before_migrations_meeting_a_newer_vigil_waits_for_db_up
     database_url, newer_vigil
 ):
     with opened(database_url) as engine, running(newer_vigil):
-        SQLModel.metadata.create_all(engine)
-        tid = add_task(engine)
-        with pytest.raises(runner.SchemaError, match="at revision 0001 and this Vigil needs 0002"):
+        tid = before_migrations(engine)
+        with pytest.raises(runner.SchemaError, match="at revision 0001 and this Vigil needs 0003"):
             start(database_url)
         assert revision(engine) is None  # refused as a whole: not even recorded
         change = runner.prepare(engine, upgrade=True)
         assert change.summary() == (
-            "recorded the existing tables as revision 0001, then upgraded to 0002"
+            "recorded the existing tables as revision 0001, then upgraded to 0003"
         )
-        assert revision(engine) == "0002"
+        assert revision(engine) == "0003"
         with transaction(engine) as s:
             assert s.get(Task, tid).progress == 40
 
 
 def test_tables_that_are_not_the_baseline_and_have_no_revision_are_refused(database_url):
     with opened(database_url) as engine:
-        SQLModel.metadata.create_all(engine)
+        before_migrations(engine)
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE slackuser")
         with pytest.raises(runner.SchemaError) as refused:
@@ -215,7 +240,7 @@ def test_a_database_behind_head_is_refused_until_upgraded_and_keeps_its_data(
     database_url, newer_vigil
 ):
     with opened(database_url) as engine:
-        start(database_url)  # today's Vigil: 0001
+        start(database_url)  # today's Vigil: 0002
         tid = add_task(engine)
         with transaction(engine) as s:
             taskops.set_progress(s, tid, 60, by="UDANA", now=NOW)
@@ -223,14 +248,14 @@ def test_a_database_behind_head_is_refused_until_upgraded_and_keeps_its_data(
             with pytest.raises(runner.SchemaError) as refused:
                 start(database_url)
             assert str(refused.value) == (
-                "the database is at revision 0001 and this Vigil needs 0002: back it up, "
+                "the database is at revision 0002 and this Vigil needs 0003: back it up, "
                 "then run python -m bot db upgrade"
             )
-            assert revision(engine) == "0001"
-            change = runner.prepare(engine, upgrade=True)
-            assert change.summary() == "upgraded the database from revision 0001 to 0002"
-            start(database_url)
             assert revision(engine) == "0002"
+            change = runner.prepare(engine, upgrade=True)
+            assert change.summary() == "upgraded the database from revision 0002 to 0003"
+            start(database_url)
+            assert revision(engine) == "0003"
         columns = {c["name"] for c in inspect(engine).get_columns("task")}
         assert "estimate_days" in columns
         with engine.connect() as conn:
@@ -249,7 +274,7 @@ def test_an_upgrade_that_fails_part_way_leaves_the_database_as_it_was(database_u
         add_task(engine)
         with running(vigil_with(tmp_path, broken)), pytest.raises(DBAPIError):
             runner.prepare(engine, upgrade=True)
-        assert revision(engine) == "0001"
+        assert revision(engine) == "0002"
         assert "estimate_days" not in {c["name"] for c in inspect(engine).get_columns("task")}
         assert schema(engine)["task"]["columns"][1]["type"] == "VARCHAR"  # the title, untouched
         with engine.connect() as conn:
@@ -261,12 +286,12 @@ def test_a_database_ahead_of_this_vigil_is_refused(database_url, newer_vigil):
         with running(newer_vigil):
             start(database_url)
             runner.prepare(engine, upgrade=True)
-        assert revision(engine) == "0002"
+        assert revision(engine) == "0003"
         for upgrade in (False, True):
             with pytest.raises(runner.SchemaError) as refused:
                 runner.prepare(engine, upgrade=upgrade)
             assert str(refused.value).startswith(
-                "the database is at revision 0002, which this Vigil does not know (it needs 0001)"
+                "the database is at revision 0003, which this Vigil does not know (it needs 0002)"
             )
 
 
@@ -308,3 +333,50 @@ def test_replicas_starting_together_on_an_empty_database_all_start(database_url)
     with opened(database_url) as engine:
         assert revision(engine) == runner.head()
         assert differences(engine) == []
+
+
+def test_a_running_firm_upgraded_to_cases_keeps_its_alerts_and_sends_nothing_again(database_url):
+    """0002: a task's open findings become one open case with their ladder's state, and the
+    messages already sent show it (so what changes from now edits them); nothing is re-sent."""
+    with opened(database_url) as engine:
+        tid = before_migrations(engine)
+        with engine.begin() as conn:
+            runner.adopt(conn)
+            at = NOW.replace(tzinfo=None)
+            for rule in ("stalled", "overdue"):
+                conn.execute(
+                    text(
+                        "INSERT INTO finding (task_id, rule, status, opened_at, facts, recipient,"
+                        " dm_at, escalated_at, reminders) VALUES (:t, :r, 'open', :at, '{}',"
+                        " 'UDANA', :at, :at, 1)"
+                    ),
+                    {"t": tid, "r": rule, "at": at},
+                )
+            fid = conn.execute(text("SELECT min(id) FROM finding")).scalar()
+            for kind, to in (("dm", "UDANA"), ("escalation", "managers")):
+                conn.execute(
+                    text(
+                        'INSERT INTO notification (finding_id, task_id, kind, "to", status,'
+                        " decided_at, not_before, attempts, sent_at, channel, ts) VALUES (:f, :t,"
+                        " :k, :to, 'sent', :at, :at, 1, :at, 'C1', :ts)"
+                    ),
+                    {"f": fid, "t": tid, "k": kind, "to": to, "at": at, "ts": f"1.{kind}"},
+                )
+        runner.prepare(engine, upgrade=True)
+        with engine.connect() as conn:
+            cases = conn.execute(text('SELECT id, task_id, status, reminders FROM "case"')).all()
+            assert [(c.task_id, c.status, c.reminders) for c in cases] == [(tid, "open", 1)]
+            assert (
+                conn.execute(
+                    text("SELECT count(*) FROM finding WHERE case_id = :c"), {"c": cases[0].id}
+                ).scalar()
+                == 2
+            )
+            shown = conn.execute(
+                text("SELECT count(*) FROM case_message WHERE case_id = :c"), {"c": cases[0].id}
+            ).scalar()
+            assert shown == 2  # the DM and the managers' message show the case
+            pending = conn.execute(
+                text("SELECT count(*) FROM notification WHERE status = 'pending'")
+            )
+            assert pending.scalar() == 0
