@@ -46,14 +46,14 @@ async def test_from_add_to_the_managers_message_resolved(wire, standin, remote):
     # Dana clicks Done on her latest DM: the reply comes back, and the DM loses its buttons.
     wire.clock.now = london("2026-01-19T10:02")
     clicked = slackcli.show_reply(await slackcli.click(remote, "latest", "Done", "UDANA"), names)
-    assert "@Dana: #1 Q3 filing: marked done." in clicked
+    assert "*#1 Q3 filing* no longer needs attention: marked done" in clicked
     latest = (await remote.messages(user="UDANA"))[-1]
     assert not slackcli.elements(latest) and latest["edits"] == 1
 
     # The next sweep resolves it: the managers' message says so.
     await wire.sweep(london("2026-01-19T10:05"))
     resolved = slackcli.show_messages(await remote.messages(channel=MANAGERS), names)
-    assert "is no longer *stalled*: marked done" in resolved
+    assert "no longer needs attention: marked done" in resolved
 
 
 async def test_clicking_a_menu_takes_a_value_it_offers(wire, standin, remote):
