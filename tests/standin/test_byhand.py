@@ -48,7 +48,7 @@ async def test_from_add_to_the_managers_message_resolved(wire, standin, remote):
     clicked = slackcli.show_reply(await slackcli.click(remote, "latest", "Done", "UDANA"), names)
     assert "*#1 Q3 filing* no longer needs attention: marked done" in clicked
     latest = (await remote.messages(user="UDANA"))[-1]
-    assert not slackcli.elements(latest) and latest["edits"] == 1
+    assert not slackcli.elements(latest) and latest["edits"] >= 1
 
     # The next sweep resolves it: the managers' message says so.
     await wire.sweep(london("2026-01-19T10:05"))
