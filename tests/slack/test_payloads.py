@@ -15,9 +15,9 @@ from bot.db import transaction
 from bot.models import Task
 from bot.slack import ids
 from bot.standin.wire import SlackWire, settle
+from tests.app.test_app import _form, rows
 from tests.blockkit import view_errors
 from tests.commands.test_buttons import click, stalled_dm, task
-from tests.app.test_app import _form, rows
 
 
 @pytest.fixture
