@@ -43,7 +43,9 @@ OWNER_CHECK_SECONDS = 1.5
 
 
 def _value(state: dict, block: str) -> object:
-    element = (state.get(block) or {}).get(block) or {}
+    """What was typed or picked in one input, as Slack sent it (None when empty)."""
+    inputs = state.get(block)
+    element = inputs.get(block) if isinstance(inputs, dict) else None
     if not isinstance(element, dict):
         return None
     for key in ("value", "selected_user", "selected_date"):
@@ -52,10 +54,16 @@ def _value(state: dict, block: str) -> object:
     return None
 
 
+def _typed(state: dict, block: str) -> str:
+    """The text typed in one input; "" when it is empty or not text (a text input holds text)."""
+    found = _value(state, block)
+    return found if isinstance(found, str) else ""
+
+
 def new_task_command(ctx: Context, state: dict) -> tuple[Command | None, dict[str, str]]:
     """The creation modal's values as a command, or the errors to show beside the fields."""
     errors: dict[str, str] = {}
-    title = " ".join(clean(str(_value(state, ids.INPUT_TITLE) or "")).split())
+    title = " ".join(clean(_typed(state, ids.INPUT_TITLE)).split())
     if not title:
         errors[ids.INPUT_TITLE] = "Give the task a title."
     elif len(title) > MAX_TITLE:
@@ -77,11 +85,10 @@ def new_task_command(ctx: Context, state: dict) -> tuple[Command | None, dict[st
     parent = None
     raw_parent = str(_value(state, ids.INPUT_PARENT) or "").strip().removeprefix("#")
     if raw_parent:
-        if not (raw_parent.isascii() and raw_parent.isdigit()) or int(raw_parent) == 0:
+        parent = ids.db_id(raw_parent)
+        if parent is None:
             errors[ids.INPUT_PARENT] = "A task number such as 12 or #12."
-        else:
-            parent = int(raw_parent)
-    description = clean(str(_value(state, ids.INPUT_DESCRIPTION) or "")).strip()
+    description = clean(_typed(state, ids.INPUT_DESCRIPTION)).strip()
     if len(description) > MAX_TEXT:
         errors[ids.INPUT_DESCRIPTION] = (
             f"That is {len(description)} characters; a description has at most {MAX_TEXT}."
@@ -115,7 +122,7 @@ def _field_for(cmd: Command, message: str) -> str:
 
 def _task_of(meta: dict) -> int | None:
     task = meta.get("task")
-    return task if type(task) is int and task > 0 else None
+    return task if type(task) is int and ids.db_id(task) else None
 
 
 def register(app: AsyncApp, ctx: Context) -> None:
@@ -193,7 +200,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
     async def handle_progress_submission(ack, body: dict, client: AsyncWebClient) -> None:
         view = body["view"]
         state, meta = view["state"]["values"], metadata(view)
-        raw = str(_value(state, ids.INPUT_PROGRESS) or "").strip()
+        raw = _typed(state, ids.INPUT_PROGRESS).strip()
         if not (raw.isascii() and raw.isdigit()) or not 0 <= int(raw) <= 100:
             await ack(
                 response_action="errors",
@@ -205,16 +212,14 @@ def register(app: AsyncApp, ctx: Context) -> None:
             await ack(response_action="errors", errors={ids.INPUT_PROGRESS: LOST})
             return
         await ack()
-        note = clean(str(_value(state, ids.INPUT_NOTE) or "")).strip()
+        note = clean(_typed(state, ids.INPUT_NOTE)).strip()
         cmd = Command("progress", task_id=task_id, progress=int(raw), text=note or None)
         await _submit(body, client, meta, cmd)
 
     async def handle_blocked_submission(ack, body: dict, client: AsyncWebClient) -> None:
         view = body["view"]
         meta = metadata(view)
-        reason = " ".join(
-            clean(str(_value(view["state"]["values"], ids.INPUT_REASON) or "")).split()
-        )
+        reason = " ".join(clean(_typed(view["state"]["values"], ids.INPUT_REASON)).split())
         if not reason:
             await ack(
                 response_action="errors", errors={ids.INPUT_REASON: "Say what is in the way."}
