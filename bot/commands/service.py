@@ -146,6 +146,8 @@ def _change(session: Session, ctx: Context, cmd: Command, user: str, now: dateti
         old = task.progress
         taskops.set_progress(session, tid, cmd.progress, by=user, now=now, note=cmd.text)
         what = f"progress {old}% → {cmd.progress}%" + (" · done" if cmd.progress == 100 else "")
+        if old == cmd.progress and not cmd.text:
+            what = f"progress is already {old}%; nothing changed"
     elif verb == "done":
         taskops.complete(session, tid, by=user, now=now)
         what = "marked done"
@@ -179,9 +181,9 @@ def snooze(ctx: Context, task_id: int, finding_id: int | None, days: int, user: 
         finding = session.get(Finding, finding_id) if finding_id else None
         if finding is None or finding.task_id != task_id:
             raise taskops.TaskError(f"That alert about #{task_id} is gone; nothing to snooze.")
+        held = finding.snoozed_until
         until = ladder.snooze(
             session, finding, days, by=user, now=now, policy=ctx.monitor.policy, cal=ctx.cal
         )
-        return replies.changed(
-            session, ctx, task, f"reminders snoozed until {replies.day(ctx, until)}", now
-        )
+        what = "already snoozed" if until == held else "reminders snoozed"
+        return replies.changed(session, ctx, task, f"{what} until {replies.day(ctx, until)}", now)

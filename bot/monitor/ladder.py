@@ -184,6 +184,9 @@ def snooze(
     if not 1 <= days <= policy.snooze_max_days:
         raise SnoozeError(f"Snooze for 1 to {policy.snooze_max_days} working days.")
     until = cal.shift_working_days(now, days)
+    held = finding.snoozed_until
+    if held is not None and cal.local_date(held) == cal.local_date(until):
+        return held  # the same snooze clicked again: it stands as it was, recorded once
     finding.snoozed_until = until
     finding.next_action_at = next_action(finding, policy, cal)
     session.add(finding)
