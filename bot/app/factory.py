@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,7 +16,7 @@ from bot.commands import buttons, home, modals, slash
 from bot.commands.context import Context
 from bot.config import ConfigError, Settings
 from bot.db import create_schema, make_engine
-from bot.monitor.gateway import SlackGateway, make_client
+from bot.monitor.gateway import SlackGateway, make_client, slack_session
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
 from bot.monitor.worker import DecideWorker, WorkerSpec
@@ -108,7 +107,7 @@ def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
 
 async def sweep_once(settings: Settings, now: datetime, *, dry_run: bool = False) -> SweepReport:
     """`python -m bot sweep`: one sweep, safe beside a running bot (the sweep lease)."""
-    async with aiohttp.ClientSession() as http:
+    async with slack_session() as http:
         client = make_client(settings.bot_token or "", settings.slack_api_url, session=http)
         try:
             monitor = build_monitor(settings, client)

@@ -10,7 +10,6 @@ import logging
 import sys
 from datetime import timedelta
 
-import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
@@ -23,7 +22,7 @@ from bot.config import ConfigError, Settings
 from bot.db import reading
 from bot.models import State
 from bot.monitor.delivery import MANAGER_HEALTH
-from bot.monitor.gateway import make_client
+from bot.monitor.gateway import make_client, slack_session
 from bot.slack import ids
 
 log = logging.getLogger(__name__)
@@ -77,7 +76,7 @@ async def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:  # noqa: 
     The port is taken before the monitor starts, so that a bot that cannot listen stops at once
     instead of sweeping (and sending DMs) with no way for Slack to reach it."""
     tune_for_latency()
-    session = aiohttp.ClientSession()
+    session = slack_session()
     client = make_client(settings.bot_token or "", settings.slack_api_url, session=session)
     try:
         ctx = open_context(settings, client)

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from bot.calendar import WorkCalendar
 from bot.monitor.gateway import SlackGateway
 from bot.monitor.policy import Policy
+from bot.monitor.ratelimit import RetryGate
 
 T = TypeVar("T")
 
@@ -50,6 +51,12 @@ class Monitor:
     last_sweep: datetime | None = None  # the `now` of the last completed sweep
     # users.info answers, kept for `user_cache_ttl`: {user id: (tz, deleted, fetched at)}
     users: dict[str, tuple[str | None, bool, datetime]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.gateway is not None and self.gateway.gate is None:
+            # Slack's Retry-After, kept in the database so other sweeps and processes see it;
+            # on the wall clock, like the lease, whatever instant a sweep judges for.
+            self.gateway.gate = RetryGate(self.engine, lambda: self.wall(), self.db)
 
     async def db(self, fn: Callable[..., T], *args: object) -> T:
         if self.db_in_thread:

@@ -3,7 +3,6 @@ envelopes over a WebSocket from the stand-in, and acknowledges each one."""
 
 from __future__ import annotations
 
-import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy import func, select
 
@@ -11,7 +10,7 @@ from bot.app.factory import build_app, build_context
 from bot.config import Settings
 from bot.db import transaction
 from bot.models import Task
-from bot.monitor.gateway import make_client
+from bot.monitor.gateway import make_client, slack_session
 from bot.standin.wire import Clock, settle
 from tests.conftest import MANAGERS, TOKEN, london
 
@@ -27,7 +26,7 @@ async def test_slash_command_over_socket_mode_is_acked_and_answered(standin, tmp
             "TEAM_TIMEZONE": "Europe/London",
         }
     )
-    http = aiohttp.ClientSession()
+    http = slack_session()
     client = make_client(TOKEN, standin.url, session=http)
     ctx = build_context(settings, client, clock=Clock(london("2026-01-12T09:00")))
     handler = AsyncSocketModeHandler(build_app(ctx, client), settings.app_token, web_client=client)
