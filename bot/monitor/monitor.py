@@ -37,7 +37,9 @@ class Monitor:
     wall: Callable[[], datetime] = _wall  # the sweep lease runs on real time, whatever `now` is
     page_size: int = 2000
     user_cache_ttl: timedelta = timedelta(days=1)
-    lease_seconds: int = 600
+    # Short, and renewed at half-life by the sweep holding it: a crash keeps others out for
+    # at most this long (bot/monitor/lease.py).
+    lease_seconds: int = 60
     # Database work runs in a worker thread so the bot's event loop keeps acking Slack; a
     # replay has no one else on its loop and runs it inline.
     db_in_thread: bool = True
