@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.app.once import EventsOnce
 from bot.calendar import WorkCalendar
 from bot.commands import buttons, home, modals, slash
 from bot.commands.context import Context
@@ -100,6 +101,7 @@ def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
         process_before_response=False,
     )
     app.use(refuse_malformed)
+    app.use(EventsOnce(ctx.engine).middleware())
     for listeners in (slash, buttons, modals, home):
         listeners.register(app, ctx)
     return app
