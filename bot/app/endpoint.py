@@ -6,23 +6,15 @@ here too, before Bolt calls Slack or any handler, so that a body that is not wha
 (invalid JSON, an empty `payload=`, a click with no action) is a 400 with a reason rather than
 an exception inside Bolt; Bolt gets the parsed request as JSON (Bolt's own parsing
 takes any form body containing the word "payload" for an interaction, and loses it).
-
-Slash commands, clicks and events are answered 200 here, at once, and handed to Bolt in the
-background: their listeners ack with nothing, so Slack's answer does not need to wait for
-Bolt, which checks for the ack only every 10 ms. A form submission goes through Bolt before
-the answer, because its ack carries the errors shown beside the fields.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import logging
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -101,33 +93,7 @@ def _too_deep(value: object) -> bool:
     return True
 
 
-# Kinds of request whose ack is always empty: answered before Bolt runs their listeners.
-ACK_AT_ONCE = ("block_actions", "event_callback")
-Spawn = Callable[[Coroutine[Any, Any, Any]], None]
-
-
-def acked_at_once(body: dict) -> bool:
-    return "command" in body or body.get("type") in ACK_AT_ONCE
-
-
-_RUNNING: set[asyncio.Task] = set()  # referenced until they end, or the loop may drop them
-
-
-def _keep_running(coro: Coroutine[Any, Any, Any]) -> None:
-    task = asyncio.get_running_loop().create_task(coro)
-    _RUNNING.add(task)
-    task.add_done_callback(_RUNNING.discard)
-
-
-async def _dispatch_later(app: AsyncApp, request: AsyncBoltRequest) -> None:
-    response = await app.async_dispatch(request)
-    if response.status >= 400:
-        log.warning("Bolt answered %s after the ack: %s", response.status, response.body[:200])
-
-
-def events_handler(app: AsyncApp, secret: str, clock=time.time, spawn: Spawn | None = None):  # type: ignore[no-untyped-def]
-    spawn = spawn or _keep_running
-
+def events_handler(app: AsyncApp, secret: str, clock=time.time):  # type: ignore[no-untyped-def]
     async def handle(request: web.Request) -> web.Response:
         raw = await request.read()
         if not signed_by_slack(secret, raw, request.headers, clock()):
@@ -150,9 +116,6 @@ def events_handler(app: AsyncApp, secret: str, clock=time.time, spawn: Spawn | N
         bolt_request = AsyncBoltRequest(
             body=json.dumps(body), query=request.query_string, headers=headers
         )
-        if acked_at_once(body):
-            spawn(_dispatch_later(app, bolt_request))
-            return web.Response(status=200)
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
     return handle

@@ -61,9 +61,7 @@ def health(ctx: Context) -> tuple[int, dict]:
 def build_web_app(app: AsyncApp, ctx: Context) -> web.Application:
     """`POST /slack/events` (signed requests only) and `GET /healthz`."""
     web_app = web.Application()
-    web_app.router.add_post(
-        ids.EVENTS_PATH, events_handler(app, ctx.settings.signing_secret or "", spawn=ctx.spawn)
-    )
+    web_app.router.add_post(ids.EVENTS_PATH, events_handler(app, ctx.settings.signing_secret or ""))
 
     async def healthz(_request: web.Request) -> web.Response:
         status, body = await asyncio.to_thread(health, ctx)
