@@ -7,17 +7,17 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.app.once import EventsOnce
 from bot.calendar import WorkCalendar
 from bot.commands import buttons, events, home, modals, shortcut, slash
 from bot.commands.context import Context
 from bot.config import ConfigError, Settings
 from bot.db import make_engine, prepare_schema
-from bot.monitor.gateway import SlackGateway, make_client
+from bot.monitor.gateway import SlackGateway, make_client, slack_session
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
 from bot.monitor.worker import DecideWorker, WorkerSpec
@@ -106,6 +106,7 @@ def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
         process_before_response=False,
     )
     app.use(refuse_malformed)
+    app.use(EventsOnce(ctx.engine).middleware())
     for listeners in (slash, buttons, modals, shortcut, home, events):
         listeners.register(app, ctx)
     return app
@@ -113,7 +114,7 @@ def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
 
 async def sweep_once(settings: Settings, now: datetime, *, dry_run: bool = False) -> SweepReport:
     """`python -m bot sweep`: one sweep, safe beside a running bot (the sweep lease)."""
-    async with aiohttp.ClientSession() as http:
+    async with slack_session() as http:
         client = make_client(settings.bot_token or "", settings.slack_api_url, session=http)
         try:
             monitor = build_monitor(settings, client)

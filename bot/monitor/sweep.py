@@ -397,10 +397,10 @@ async def run_sweep(m: Monitor, now: datetime, *, dry_run: bool = False) -> Swee
         return report
     try:
         if m.worker is not None:
-            counts = await m.worker.decide(now)
+            counts = await held.during(m.worker.decide(now))
             report.checked, report.opened, report.resolved = counts
         else:
-            await m.db(_decide_and_commit, now, m, report)
+            await held.during(m.db(_decide_and_commit, now, m, report))
         deliverer = Deliverer(m, held)
         report.delivery = await deliverer.deliver_due(now)
         if any(s.kind == "dm" for s in report.delivery.sent):

@@ -153,14 +153,19 @@ async def test_slack_429_delays_a_message_to_a_later_sweep_and_it_is_sent_once(
 ):
     create(engine, title="Renew insurance", due_at=london("2026-02-01T00:00"))
     standin.fail("chat.postMessage", status=429, retry_after=30)
-    report = await run_sweep(monitor, london("2026-01-05T09:05"))
+
+    async def sweep(when: str):
+        monitor.wall = lambda: london(when)  # Retry-After runs on the wall clock
+        return await run_sweep(monitor, london(when))
+
+    report = await sweep("2026-01-05T09:05")
     assert report.sent == [] and report.delivery.held == 1
     assert dms_to(standin, "UMARCUS") == []
     # Before Retry-After has passed nothing is tried; after it, the message goes out once.
-    await run_sweep(monitor, london("2026-01-05T09:05:20"))
+    await sweep("2026-01-05T09:05:20")
     assert dms_to(standin, "UMARCUS") == []
-    await run_sweep(monitor, london("2026-01-05T09:10"))
-    await run_sweep(monitor, london("2026-01-05T09:15"))
+    await sweep("2026-01-05T09:10")
+    await sweep("2026-01-05T09:15")
     assert len(dms_to(standin, "UMARCUS")) == 1
 
 
