@@ -9,9 +9,10 @@ import pytest
 
 from bot.slack import ids
 from bot.standin.wire import SlackWire, settle
-from tests.app.test_app import MONDAY, _form, rows
 from tests.app.test_endpoint import click
-from tests.commands.test_buttons import stalled_dm
+from tests.conftest import MONDAY
+from tests.slackio import form_body as _form
+from tests.slackio import rows, stalled_dm
 
 FORM = "application/x-www-form-urlencoded"
 HUGE = "9" * 20  # beyond any database's integer

@@ -14,7 +14,7 @@ from bot.app.once import PREFIX, EventsOnce
 from bot.db import transaction
 from bot.models import State
 from bot.standin.wire import SlackWire, settle
-from tests.app.test_app import MONDAY
+from tests.conftest import MONDAY
 
 HOME = {"type": "app_home_opened", "user": "UDANA", "tab": "home"}
 

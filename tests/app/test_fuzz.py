@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from bot.slack import ids
 from bot.standin.server import SlackStandIn
 from bot.standin.wire import SlackWire
-from tests.app.test_app import MONDAY, rows
 from tests.blockkit import block_errors
-from tests.conftest import MANAGERS, TOKEN
+from tests.conftest import MANAGERS, MONDAY, TOKEN
+from tests.slackio import rows
 
 FORM = "application/x-www-form-urlencoded"
 HUGE = "9" * 30

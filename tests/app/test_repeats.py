@@ -12,8 +12,8 @@ from bot.db import transaction
 from bot.models import Event, Finding
 from bot.slack import ids
 from bot.standin.wire import SlackWire
-from tests.commands.test_buttons import click, stalled_dm
 from tests.conftest import london
+from tests.slackio import click, stalled_dm
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ import json
 
 import pytest
 
+from bot.db import transaction
+from bot.models import Case
 from bot.slack import ids
 from bot.standin.wire import settle
 from tests.conftest import MANAGERS, london
@@ -23,7 +25,12 @@ async def test_done_closes_the_task_and_the_sweep_resolves_both_messages(wire, s
     assert answer["replace_original"] and "marked done" in answer["text"]
     assert task(wire).status == "done"
     await wire.sweep(london("2026-01-19T10:05"))
-    assert "no longer stalled: marked done" in standin.messages(MANAGERS)[0].text
+    [digest] = standin.messages(MANAGERS)
+    [dm] = standin.messages(standin.dm_channel("UDANA"))
+    for message in (digest, dm):  # both edited in place, nothing posted again
+        assert "no longer needs attention: marked done" in json.dumps(message.blocks)
+        assert all(b["type"] != "actions" for b in message.blocks)
+    assert "0 tasks need someone" in digest.text and digest.edits >= 1
     everything_valid(standin)
 
 
@@ -39,8 +46,6 @@ async def test_done_on_a_dm_takes_the_task_off_the_clickers_app_home(wire, stand
 
 async def test_snooze_holds_reminders(wire, standin):
     dm, _ = await stalled_dm(wire)
-    dana = standin.dm_channel("UDANA")
-    sent_before = len(standin.messages(dana))
     answer = await click(
         wire,
         dm,
@@ -50,16 +55,18 @@ async def test_snooze_holds_reminders(wire, standin):
             "selected_option": {"value": "2"},
         },
     )
-    assert "snoozed until Wed 21 Jan" in answer["text"]
-
-    # Monday 10:00 plus two working days: no reminder until Wednesday 10:00, where without the
-    # snooze one would come every working day.
-    for when in ("2026-01-19T16:00", "2026-01-20T09:30", "2026-01-20T16:00", "2026-01-21T09:59"):
-        await wire.sweep(london(when))
-        assert len(standin.messages(dana)) == sent_before, when
+    assert "snoozed until Wed 21 Jan" in json.dumps(answer["blocks"])
+    with transaction(wire.ctx.engine) as s:
+        assert s.execute(select(Case.snoozed_until)).scalar() == london("2026-01-21T10:00")
+    # The reminder was due Tuesday (two working days after Friday's DM): held until Wednesday
+    # 10:00, then one comes.
+    dana = standin.dm_channel("UDANA")
+    await wire.sweep(london("2026-01-20T10:00"))
+    await wire.sweep(london("2026-01-21T09:59"))
+    assert len(standin.messages(dana)) == 1
     await wire.sweep(london("2026-01-21T10:01"))
-    [reminder] = standin.messages(dana)[sent_before:]
-    assert reminder.text.startswith("Reminder:") and "#1 Q3 filing" in reminder.text
+    assert len(standin.messages(dana)) == 2
+    assert "Reminder" in standin.messages(dana)[-1].text
 
 
 async def test_move_the_deadline_from_the_datepicker(wire, standin):
@@ -74,8 +81,11 @@ async def test_move_the_deadline_from_the_datepicker(wire, standin):
             "selected_date": "2026-03-06",
         },
     )
-    assert "due Fri 6 Mar" in answer["text"]
-    assert not any(b["type"] == "actions" for b in dm.blocks)  # the DM lost its buttons
+    shown = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "<@UDANA>: due Fri 6 Mar" in shown and "owner <@UDANA>  ·  due Fri 6 Mar" in shown
+    # Still stalled: the DM, redrawn where it was, keeps the buttons that fix that.
+    assert answer["replace_original"] and "no progress" in answer["text"]
+    assert any(e["action_id"].startswith(ids.ACTION_DONE) for e in elements(dm.blocks))
     answer = await click(
         wire,
         reminder,
@@ -88,31 +98,41 @@ async def test_move_the_deadline_from_the_datepicker(wire, standin):
     assert "in the past" in answer["text"] and answer["response_type"] == "ephemeral"
 
 
-async def test_managers_reassign_and_ping_the_owner(wire, standin):
+def elements(blocks: list[dict]) -> list[dict]:
+    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+async def test_managers_ping_and_reassign_are_recorded_on_the_entry(wire, standin):
     _, managers = await stalled_dm(wire)
     copies = [copy.deepcopy(managers) for _ in range(2)]  # as another manager still sees it
-    answer = await click(
-        wire,
-        managers,
-        {"action_id": ids.ACTION_REASSIGN, "type": "users_select", "selected_user": "UTOM"},
-        user="UMARCUS",
-    )
-    assert "now owned by <@UTOM>" in answer["text"] and task(wire).owner_id == "UTOM"
+    ping = {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"}
+    answer = await click(wire, managers, ping, user="UMARCUS")
+    assert "asking about #1" in standin.messages(standin.dm_channel("UDANA"))[-1].text
+    # The digest, redrawn: the case records who pinged when, and keeps its buttons.
+    shown = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "pinged the owner by <@UMARCUS> at 10:00" in shown
+    assert {e["action_id"].split(":")[0] for e in elements(answer["blocks"])} == {
+        ids.ACTION_REASSIGN,
+        ids.ACTION_MOVE_DEADLINE,
+        ids.ACTION_PING_OWNER,
+    }
+    # The next edit of the digest (any sweep's) still shows it.
+    with transaction(wire.ctx.engine) as s:
+        assert s.execute(select(Case.notes)).scalar() == ["pinged the owner by <@UMARCUS> at 10:00"]
+
     answer = await click(
         wire,
         copies[0],
-        {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"},
+        {"action_id": ids.ACTION_REASSIGN, "type": "users_select", "selected_user": "UTOM"},
         user="UMARCUS",
     )
-    assert "pinged <@UTOM>" in json.dumps(answer["blocks"])
-    assert "asking about #1" in standin.messages(standin.dm_channel("UTOM"))[-1].text
+    assert task(wire).owner_id == "UTOM"
+    shown = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "<@UMARCUS>: now owned by <@UTOM>" in shown
+    # A new owner restarts the stall clock: the entry shows the case resolved, and why.
+    assert "no longer needs attention: <@UTOM> owns it now" in shown
     # Pinging is for managers.
-    answer = await click(
-        wire,
-        copies[1],
-        {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"},
-        user="ULEE",
-    )
+    answer = await click(wire, copies[1], ping, user="ULEE")
     assert "for managers" in answer["text"]
 
 
