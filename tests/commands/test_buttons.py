@@ -8,6 +8,7 @@ import copy
 import json
 
 import pytest
+from sqlalchemy import select
 
 from bot.db import transaction
 from bot.models import Case
