@@ -182,10 +182,6 @@ def check_behind_pace(
         return None  # past the deadline it is overdue's to say
     if task.reported_at is None or task.progress <= 0:
         return None
-    if task.subtasks:
-        # A parent's pace is its subtasks': each is judged on its own reports, and their sum
-        # lags whichever has not started yet (subtasks that follow one another).
-        return None
     judged_from = pace_judged_from(task, policy, cal)
     if judged_from is None or now < judged_from:
         return None
