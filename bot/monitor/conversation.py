@@ -134,8 +134,7 @@ def build_owner_message(
 ) -> tuple[str, list[Block]]:
     """The owner's DM (or reminder): every case due to be told, in one message, within Slack's
     50 blocks; past that, how many more and where to see them."""
-    # The riskiest first, whatever order the cases joined the message in.
-    shown = sorted((c for c in cases if c.open or c.status == "resolved"), key=CaseView.weight)
+    shown = [c for c in cases if c.open or c.status == "resolved"]
     open_ = [c for c in shown if c.open]
     room = (MESSAGE_BLOCKS - 2) // OWNER_BLOCKS_PER_CASE
     first = open_[0] if open_ else (shown[0] if shown else None)

@@ -224,6 +224,9 @@ def _check_page_beside_others(
         for row in changed:
             verdict = _judge(row, fresh.get(row[0], []), now, m)
             verdicts.append((row, verdict))
+        # In the page's order, whatever order the database returned them in: cases opening in
+        # one sweep join a person's DM in the order of their tasks.
+        verdicts.sort(key=lambda v: v[0][0])
         _apply(session, now, m, verdicts, report)
     report.checked += len(rows)
     return (rows[-1][_NEXT_CHECK], rows[-1][0]) if len(rows) == m.page_size else None
