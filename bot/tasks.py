@@ -105,7 +105,10 @@ def create_task(
     description: str | None = None,
     link: str | None = None,
     source_key: str | None = None,
+    actor: str | None = None,
 ) -> Task:
+    """`actor` is who the history names when it is not the creator: an import creates tasks on
+    behalf of the manager who ran it, and its events say where they came from."""
     title = _clean_title(title)
     if description and len(description) > MAX_TEXT:
         raise TaskError(f"The description is too long; keep it under {MAX_TEXT} characters.")
@@ -127,7 +130,25 @@ def create_task(
     )
     session.add(task)
     session.flush()  # assigns the id the event and the reply need
-    _record(session, task, "created", creator, now, new=0, note=title)
+    _record(session, task, "created", actor or creator, now, new=0, note=title)
+    return task
+
+
+def set_text(
+    session: Session, task_id: int, field: str, value: str | None, *, by: str, now: datetime
+) -> Task:
+    """A new title, description or link (an import keeping a task in step with its card)."""
+    if field not in ("title", "description", "link"):
+        raise ValueError(f"not a text field of a task: {field}")
+    task = get_task(session, task_id)
+    _require_live(task)
+    if field == "title":
+        value = _clean_title(value or "")
+    elif field == "description" and value and len(value) > MAX_TEXT:
+        raise TaskError(f"The description is too long; keep it under {MAX_TEXT} characters.")
+    old = getattr(task, field)
+    setattr(task, field, value or None)
+    _record(session, task, field, by, now, old, value or None)
     return task
 
 

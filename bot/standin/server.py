@@ -114,6 +114,8 @@ class SlackStandIn:
         self._views = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._port = 0
+        self._emails: dict[str, str] = {}  # user id -> email (users.lookupByEmail)
+        self._files: dict[str, dict[str, Any]] = {}  # file id -> {"meta", "content"}
 
     # -- set-up --------------------------------------------------------------------------
     @property
@@ -180,6 +182,7 @@ class SlackStandIn:
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files-pri/{team_file}/{name}", self._file_download)
         app.router.add_get("/_standin/calls", self._control_calls)
         app.router.add_get("/_standin/counts", self._control_counts)
         app.router.add_get("/_standin/response_times", self._control_response_times)
@@ -540,6 +543,73 @@ class SlackStandIn:
         if str(p.get("user_id", "")) not in self._users:
             return {"error": "user_not_found"}
         return self._view(p)
+
+    # -- people and files, for the import: users.list, users.lookupByEmail, files.info and
+    # the private download URL, served as Slack serves them. Kept together so that it can move
+    # into a module of its own.
+    def set_email(self, user_id: str, email: str) -> None:
+        self._emails[user_id] = email
+
+    def upload(
+        self, name: str, content: bytes, *, user: str = "UMARCUS", filetype: str | None = None
+    ) -> dict[str, Any]:
+        """A file as if `user` had uploaded it; returns its object as a `file_input` holds it."""
+        file_id = f"F{next(self._counter):08d}"
+        kind = filetype or name.rsplit(".", 1)[-1].lower()
+        url = f"http://127.0.0.1:{self._port}/files-pri/{TEAM_ID}-{file_id}/{name}"
+        meta = {
+            "id": file_id,
+            "created": int(self.clock()),
+            "name": name,
+            "title": name,
+            "mimetype": {"csv": "text/csv", "json": "application/json"}.get(
+                kind, "application/octet-stream"
+            ),
+            "filetype": kind,
+            "user": user,
+            "size": len(content),
+            "url_private": url,
+            "url_private_download": url + "?download=1",
+        }
+        self._files[file_id] = {"meta": meta, "content": content}
+        return meta
+
+    def _people_json(self, user: _User) -> dict:
+        body = self._user_json(user)
+        if user.id in self._emails:
+            body["profile"] = body["profile"] | {"email": self._emails[user.id]}
+        return body
+
+    def _m_users_list(self, p: dict) -> dict:
+        users = sorted(self._users.values(), key=lambda u: u.id)
+        limit = max(1, min(int(p.get("limit") or 200), 1000))
+        start = int(str(p.get("cursor") or "0").removeprefix("page:") or 0)
+        page = users[start : start + limit]
+        more = start + limit < len(users)
+        return {
+            "members": [self._people_json(u) for u in page],
+            "response_metadata": {"next_cursor": f"page:{start + limit}" if more else ""},
+        }
+
+    def _m_users_lookupByEmail(self, p: dict) -> dict:
+        email = str(p.get("email", "")).lower()
+        for user_id, known in self._emails.items():
+            if known.lower() == email and user_id in self._users:
+                return {"user": self._people_json(self._users[user_id])}
+        return {"error": "users_not_found"}
+
+    def _m_files_info(self, p: dict) -> dict:
+        found = self._files.get(str(p.get("file", "")))
+        return {"file": found["meta"]} if found else {"error": "file_not_found"}
+
+    async def _file_download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["team_file"].removeprefix(f"{TEAM_ID}-")
+        found = self._files.get(file_id)
+        auth = request.headers.get("Authorization", "")
+        if found is None or auth != f"Bearer {self.token}":
+            # Slack answers a download without the bot token with its sign-in page, not a 401.
+            return web.Response(text="<!DOCTYPE html><html>Sign in</html>", content_type="text/html")
+        return web.Response(body=found["content"], content_type=found["meta"]["mimetype"])
 
     # -- control endpoints, for a stand-in running as its own process -----------------------
     async def _control_calls(self, request: web.Request) -> web.Response:
