@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.calendar import WorkCalendar
-from bot.commands import buttons, home, modals, slash
+from bot.commands import buttons, home, importing, modals, slash
 from bot.commands.context import Context
 from bot.config import ConfigError, Settings
 from bot.db import create_schema, make_engine
@@ -101,6 +101,7 @@ def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
         process_before_response=False,
     )
     app.use(refuse_malformed)
+    importing.register(app, ctx)  # before slash: it claims `/task import` from the same command
     for listeners in (slash, buttons, modals, home):
         listeners.register(app, ctx)
     return app
