@@ -5,9 +5,10 @@ sentence for the user, before it changes anything."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from bot.models import BLOCKED, CANCELLED, DONE, LIVE_STATUSES, OPEN, Event, Task
@@ -132,6 +133,81 @@ def create_task(
     session.flush()  # assigns the id the event and the reply need
     _record(session, task, "created", actor or creator, now, new=0, note=title)
     return task
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """One task of `create_many`: what `create_task` takes, and the state it starts in."""
+
+    title: str
+    owner: str | None = None
+    due_at: datetime | None = None
+    due_has_time: bool = False
+    parent_id: int | None = None
+    description: str | None = None
+    link: str | None = None
+    source_key: str | None = None
+    progress: int = 0
+    block_reason: str | None = None  # starts blocked, for this reason
+    done: bool = False  # starts done (an import of a finished card)
+
+
+def create_many(
+    session: Session, items: list[NewTask], *, creator: str, actor: str, now: datetime
+) -> list[int]:
+    """Many tasks at once, checked as `create_task` checks one, with the same events (created,
+    then progress and status where a task starts further on), written in two statements
+    instead of a flush per task: an import of 10,000 cards takes seconds, not minutes. Each
+    item needs its own source key: the new ids are found by them."""
+    if any(not item.source_key for item in items):
+        raise ValueError("create_many finds the new tasks' ids by their source keys")
+    for parent_id in {i.parent_id for i in items if i.parent_id}:
+        _check_parent(session, parent_id)
+    rows = [_new_row(item, creator, now) for item in items]
+    # One executemany, then the ids by key: SQLite would insert row by row to return them.
+    session.execute(insert(Task.__table__), rows)
+    keys = [row["source_key"] for row in rows]
+    found = dict(
+        session.execute(select(Task.source_key, Task.id).where(Task.source_key.in_(keys))).all()
+    )
+    ids = [found[key] for key in keys]
+    events = []
+    for task_id, row in zip(ids, rows, strict=True):
+        said = dict(task_id=task_id, at=now, actor=actor, note=None)
+        events.append(said | dict(kind="created", old=None, new="0", note=row["title"]))
+        if row["progress"]:
+            events.append(said | dict(kind="progress", old="0", new=str(row["progress"])))
+        if row["status"] != OPEN:
+            note = row["block_reason"]
+            events.append(said | dict(kind="status", old=OPEN, new=row["status"], note=note))
+    session.execute(insert(Event.__table__), events)
+    return ids
+
+
+def _new_row(item: NewTask, creator: str, now: datetime) -> dict:
+    if not 0 <= item.progress <= 100:
+        raise TaskError(f"Progress is a number from 0 to 100, not {item.progress}.")
+    if item.description and len(item.description) > MAX_TEXT:
+        raise TaskError(f"The description is too long; keep it under {MAX_TEXT} characters.")
+    return dict(
+        title=_clean_title(item.title),
+        description=item.description or None,
+        link=item.link,
+        owner_id=item.owner,
+        creator_id=creator,
+        parent_id=item.parent_id,
+        due_at=item.due_at,
+        due_has_time=item.due_has_time,
+        progress=100 if item.done else item.progress,
+        status=DONE if item.done else BLOCKED if item.block_reason else OPEN,
+        block_reason=None if item.done else item.block_reason,
+        created_at=now,
+        updated_at=now,
+        activity_at=now,
+        next_check_at=now,
+        closed_at=now if item.done else None,
+        source_key=item.source_key,
+    )
 
 
 def set_text(

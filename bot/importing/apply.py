@@ -41,6 +41,7 @@ def apply_pages(
         with transaction(engine) as session:
             tasks, parents = stored(session, [w.key for w in page])
             parent_ids = _parent_ids(session, [w.parent_key for w in page if w.parent_key])
+            new: list[taskops.NewTask] = []
             for want in page:
                 task = tasks.get(want.key)
                 parent_id = parent_ids.get(want.parent_key or "")
@@ -48,8 +49,7 @@ def apply_pages(
                     if want.card.finished and not include_done:
                         done.skipped += 1
                         continue
-                    _create(session, want, parent_id, creator=creator, by=by, now=now, tool=tool)
-                    done.created += 1
+                    new.append(_new_task(want, parent_id, tool))
                     continue
                 found = changes(want, task, parents.get(task.parent_id or 0), tool)
                 if not found:
@@ -57,6 +57,9 @@ def apply_pages(
                     continue
                 _update(session, want, task, found, parent_id, by=by, now=now, tool=tool)
                 done.updated += 1
+            if new:
+                taskops.create_many(session, new, creator=creator, actor=by, now=now)
+                done.created += len(new)
         if progress:
             progress(len(page))
 
@@ -72,23 +75,10 @@ def _parent_ids(session: Session, keys: list[str]) -> dict[str, int]:
     return dict(rows.all())
 
 
-def _create(
-    session: Session,
-    want: Wanted,
-    parent_id: int | None,
-    *,
-    creator: str,
-    by: str,
-    now: datetime,
-    tool: str,
-) -> None:
+def _new_task(want: Wanted, parent_id: int | None, tool: str) -> taskops.NewTask:
     card = want.card
-    task = taskops.create_task(
-        session,
+    return taskops.NewTask(
         title=card.title,
-        creator=creator,
-        actor=by,
-        now=now,
         owner=want.owner,
         due_at=card.due_at,
         due_has_time=card.due_has_time,
@@ -96,14 +86,10 @@ def _create(
         description=card.description,
         link=card.link,
         source_key=want.key,
+        progress=card.progress,
+        block_reason=block_reason(card, tool) if card.blocked else None,
+        done=card.finished,
     )
-    if card.finished:
-        taskops.complete(session, task.id, by=by, now=now)
-        return
-    if card.progress:
-        taskops.set_progress(session, task.id, card.progress, by=by, now=now)
-    if card.blocked:
-        taskops.block(session, task.id, block_reason(card, tool), by=by, now=now)
 
 
 def _update(

@@ -608,7 +608,9 @@ class SlackStandIn:
         auth = request.headers.get("Authorization", "")
         if found is None or auth != f"Bearer {self.token}":
             # Slack answers a download without the bot token with its sign-in page, not a 401.
-            return web.Response(text="<!DOCTYPE html><html>Sign in</html>", content_type="text/html")
+            return web.Response(
+                text="<!DOCTYPE html><html>Sign in</html>", content_type="text/html"
+            )
         return web.Response(body=found["content"], content_type=found["meta"]["mimetype"])
 
     # -- control endpoints, for a stand-in running as its own process -----------------------

@@ -48,9 +48,7 @@ def upload_submission(view: dict, user: str, uploaded: dict | None) -> dict:
 
 
 def click_go(view: dict, user: str) -> dict:
-    [button] = [
-        e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
-    ]
+    [button] = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
     return {
         "type": "block_actions",
         "user": {"id": user},
@@ -60,8 +58,12 @@ def click_go(view: dict, user: str) -> dict:
         "container": {"type": "view", "view_id": "V0IMPORT"},
         "view": view | {"id": "V0IMPORT"},
         "actions": [
-            {"type": "button", "action_id": button["action_id"], "block_id": "import_go",
-             "value": button["value"]}
+            {
+                "type": "button",
+                "action_id": button["action_id"],
+                "block_id": "import_go",
+                "value": button["value"],
+            }
         ],
     }
 

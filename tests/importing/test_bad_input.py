@@ -50,7 +50,8 @@ async def test_a_subtask_of_a_refused_row_is_refused_with_it(engine, tmp_path):
     sheet.write_text("id,title,progress,parent\n1,Audit for Oak,140,\n2,Testing for Oak,0,1\n")
     prepared, _ = await run_import(engine, sheet)
     assert [(r.where, "line 2" in r.reason) for r in prepared.plan.refused] == [
-        ("line 2", False), ("line 3", True)
+        ("line 2", False),
+        ("line 3", True),
     ]
 
 
@@ -64,7 +65,9 @@ async def test_a_subtask_of_a_refused_row_is_refused_with_it(engine, tmp_path):
         ("board.csv", b"", "is empty"),
     ],
 )
-async def test_a_file_that_is_not_what_it_claims_is_refused_whole(engine, tmp_path, name, content, said):
+async def test_a_file_that_is_not_what_it_claims_is_refused_whole(
+    engine, tmp_path, name, content, said
+):
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(BadFile, match=said):

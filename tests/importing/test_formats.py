@@ -13,7 +13,14 @@ from tests.importing.helpers import FIXTURES, eod, events, run_import, tasks_by_
 EXPECTED = {
     "asana.csv": {
         "Q3 filing for Acme": ("UDANA", eod("2026-01-30"), False, 0, None, OPEN),
-        "Gather receipts from Acme": ("ULEE", eod("2026-01-16"), False, 0, "Q3 filing for Acme", OPEN),
+        "Gather receipts from Acme": (
+            "ULEE",
+            eod("2026-01-16"),
+            False,
+            0,
+            "Q3 filing for Acme",
+            OPEN,
+        ),
         "Payroll for Birch": (None, eod("2026-02-06"), False, 0, None, BLOCKED),
     },
     "trello.json": {
@@ -23,25 +30,51 @@ EXPECTED = {
     },
     "jira.csv": {
         "Audit prep for Dunn": ("UDANA", london("2026-01-30T17:00"), True, 25, None, OPEN),
-        "Sample testing for Dunn": ("ULEE", eod("2026-01-23"), False, 0, "Audit prep for Dunn", OPEN),
+        "Sample testing for Dunn": (
+            "ULEE",
+            eod("2026-01-23"),
+            False,
+            0,
+            "Audit prep for Dunn",
+            OPEN,
+        ),
         "Stock count for Dunn": ("UJOSE", eod("2026-02-06"), False, 0, None, BLOCKED),
     },
     "clickup.csv": {
         "Management accounts for Eames": ("UDANA", eod("2026-01-30"), False, 0, None, OPEN),
         "Reconcile Eames bank account": (
-            "ULEE", eod("2026-01-23"), False, 0, "Management accounts for Eames", OPEN,
+            "ULEE",
+            eod("2026-01-23"),
+            False,
+            0,
+            "Management accounts for Eames",
+            OPEN,
         ),
         "Board pack for Eames": ("UTOM", None, False, 0, None, BLOCKED),
     },
     "todoist.csv": {
         "Tax return for Farrow": ("UDANA", eod("2026-01-31"), False, 0, None, OPEN),
-        "Collect P60 from Farrow": ("ULEE", eod("2026-01-20"), False, 0, "Tax return for Farrow", OPEN),
+        "Collect P60 from Farrow": (
+            "ULEE",
+            eod("2026-01-20"),
+            False,
+            0,
+            "Tax return for Farrow",
+            OPEN,
+        ),
         # 30/01/2026: day first, as the team is in London
         "Book review meeting with Farrow": (None, eod("2026-01-30"), False, 0, None, OPEN),
     },
     "monday.xlsx": {
         "VAT return for Gale": ("UDANA", eod("2026-01-30"), False, 40, None, OPEN),
-        "Check Gale invoices": ("ULEE", eod("2026-01-23"), False, 0, "VAT return for Gale", BLOCKED),
+        "Check Gale invoices": (
+            "ULEE",
+            eod("2026-01-23"),
+            False,
+            0,
+            "VAT return for Gale",
+            BLOCKED,
+        ),
         "Accounts for Ives": (None, None, False, 0, None, OPEN),
     },
     "karbon.csv": {
@@ -50,7 +83,14 @@ EXPECTED = {
     },
     "sheet.csv": {
         "Budget for Moss": ("UDANA", london("2026-01-30T17:00"), True, 40, None, OPEN),
-        "Cash-flow forecast for Moss": ("ULEE", eod("2026-01-16"), False, 10, "Budget for Moss", OPEN),
+        "Cash-flow forecast for Moss": (
+            "ULEE",
+            eod("2026-01-16"),
+            False,
+            10,
+            "Budget for Moss",
+            OPEN,
+        ),
         "Register Moss for VAT": ("UMARCUS", None, False, 0, None, OPEN),
     },
 }
@@ -74,7 +114,10 @@ async def test_each_tools_export_imports_as_the_tool_shows_it(name, engine, slac
         task = tasks[title]
         parent_title = by_id[task.parent_id].title if task.parent_id else None
         assert (task.owner_id, task.due_at, task.due_has_time, task.progress) == (
-            owner, due, has_time, progress
+            owner,
+            due,
+            has_time,
+            progress,
         ), title
         assert (parent_title, task.status) == (parent, status), title
         assert task.creator_id == "UMARCUS"

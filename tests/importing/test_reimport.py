@@ -24,8 +24,16 @@ def newer_board(tmp_path):
     cards["c2"]["idList"] = "l2"  # out of Blocked, into Doing
     board["cards"] = [c for c in board["cards"] if c["id"] != "c5"]  # gone from the board
     board["cards"].append(
-        {"id": "c6", "shortLink": "Ne6", "name": "New engagement for Cobb", "closed": False,
-         "idList": "l1", "idMembers": ["m2"], "due": None, "shortUrl": "https://trello.com/c/Ne6"}
+        {
+            "id": "c6",
+            "shortLink": "Ne6",
+            "name": "New engagement for Cobb",
+            "closed": False,
+            "idList": "l1",
+            "idMembers": ["m2"],
+            "due": None,
+            "shortUrl": "https://trello.com/c/Ne6",
+        }
     )
     path = tmp_path / "trello-later.json"
     path.write_text(json.dumps(board))
@@ -47,7 +55,12 @@ async def test_a_second_import_updates_adds_and_duplicates_nothing(engine, slack
     with reading(engine) as s:
         assert s.scalar(select(func.count()).select_from(Task)) == 4
     history = [(e.actor, e.kind, e.old, e.new) for e in events(engine, accounts.id)]
-    assert ("import:trello", "title", "Year-end accounts for Cobb", "Year-end accounts for Cobb Ltd") in history
+    assert (
+        "import:trello",
+        "title",
+        "Year-end accounts for Cobb",
+        "Year-end accounts for Cobb Ltd",
+    ) in history
     assert ("import:trello", "progress", "40", "60") in history
     # The card that left the board is reported, and its task is still there, still open.
     assert prepared.plan.missing == [(first["Payroll run for Cobb"].id, "Payroll run for Cobb")]
