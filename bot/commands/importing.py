@@ -8,6 +8,7 @@ upload the file again, and nothing is stored twice, as every card is keyed by it
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -122,11 +123,21 @@ async def handle_upload(
     # Reading a big export takes longer than the 3 s Slack waits for this answer.
     await ack(response_action="update", view=views.build_reading_modal(name))
     view_id = body["view"]["id"]
+    path = None
     try:
         path = await _download(ctx, client, upload["id"], name)
         prepared = await prepare(path, ctx.engine, ctx.cal, People(client), Options(), name=name)
     except (BadFile, MappingError) as exc:
-        await client.views_update(view_id=view_id, view=views.build_problem_modal(str(exc)))
+        sentence = str(exc)
+    except Exception:
+        log.exception("reading the import %s failed", name)
+        sentence = "Something went wrong on our side reading the file; nothing was stored."
+    else:
+        sentence = ""
+    if sentence:
+        if path:
+            path.unlink(missing_ok=True)
+        await client.views_update(view_id=view_id, view=views.build_problem_modal(sentence))
         return
     key = pending.put(Waiting(prepared, user, path, time.monotonic() + KEEP_SECONDS))
     await client.views_update(
@@ -168,9 +179,13 @@ async def _download(ctx: Context, client: AsyncWebClient, file_id: str, name: st
                         raise BadFile("The file is over 50 MB; import it from the command line.")
                     fh.write(chunk)
     except aiohttp.ClientError as exc:
+        await asyncio.to_thread(out.unlink, missing_ok=True)
         raise BadFile(
             f"The file could not be fetched from Slack ({exc}); upload it again."
         ) from None
+    except BadFile:
+        await asyncio.to_thread(out.unlink, missing_ok=True)
+        raise
     finally:
         if session is not client.session:
             await session.close()

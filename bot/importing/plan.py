@@ -103,7 +103,6 @@ def wanted(
     month_first: bool,
     people: dict[str, str | None],
     *,
-    include_done: bool,
     depth: int | None = None,
 ) -> Iterator[Wanted]:
     """The cards to store, streamed again from the file: refused ones left out, finished ones

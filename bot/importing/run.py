@@ -92,7 +92,7 @@ async def prepare(
 
     def count() -> None:
         with reading(engine) as session:
-            items = wanted(export, found, cal, first, matches, include_done=options.include_done)
+            items = wanted(export, found, cal, first, matches)
             tally(
                 plan,
                 session,
@@ -138,7 +138,6 @@ def store(
             prepared.cal,
             first,
             prepared.people,
-            include_done=prepared.options.include_done,
             depth=depth,
         )
         apply_pages(

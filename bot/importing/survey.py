@@ -57,15 +57,7 @@ def survey(
             progress(found.rows)
         card = settle(raw, cal, month_first)
         if raw.ref in found.where:
-            found.refused.setdefault(
-                raw.ref + "#" + raw.where,
-                Refused(
-                    raw.ref,
-                    raw.where,
-                    f"its id {raw.ref} is also on {found.where[raw.ref]}; each card needs its own "
-                    "id (or, without ids, its own title).",
-                ),
-            )
+            found.refused.setdefault(raw.ref + "#" + raw.where, _twice(raw, found.where[raw.ref]))
             continue
         found.where[raw.ref] = raw.where
         if isinstance(card, Refused):
@@ -75,6 +67,14 @@ def survey(
     if parent_by == "title":
         _parents_by_title(found, titles, named_parent)
     return found
+
+
+def _twice(raw: RawCard, first: str) -> Refused:
+    if raw.ref.startswith("t-"):  # known by its title: the export has no ids
+        why = f"the same title is on {first}; without an id column, each title must differ."
+    else:
+        why = f"its id {raw.ref} is also on {first}; each card needs its own id."
+    return Refused(raw.ref, raw.where, why)
 
 
 def _keep(

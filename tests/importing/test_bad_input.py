@@ -85,3 +85,18 @@ async def test_map_names_the_columns_of_an_odd_sheet(engine, tmp_path):
     await run_import(engine, sheet, mapping={"Job": "title", "Who": "owner", "When": "due"})
     task = tasks_by_title(engine)["Accounts for Pym"]
     assert task.owner_id == "UDANA" and task.due_at is not None
+
+
+async def test_two_rows_with_one_id_or_without_ids_one_title(engine, tmp_path):
+    ids = tmp_path / "ids.csv"
+    ids.write_text("id,title\n7,Budget\n7,Forecast\n")
+    titles = tmp_path / "titles.csv"
+    titles.write_text("title,owner\nBudget,\nBudget,\n")
+    by_id, _ = await run_import(engine, ids, save=False)
+    by_title, _ = await run_import(engine, titles, save=False)
+    assert [str(r) for r in by_id.plan.refused] == [
+        "line 3: its id 7 is also on line 2; each card needs its own id."
+    ]
+    assert [str(r) for r in by_title.plan.refused] == [
+        "line 3: the same title is on line 2; without an id column, each title must differ."
+    ]
