@@ -2,10 +2,12 @@
 
 Columns: Summary, Issue key, Issue id, Parent id (the parent's Issue id), Issue Type, Status,
 Assignee, Due date, Description, Progress, Created, Updated, Resolution; dates such as
-`14/Mar/26 5:00 PM`. Sources:
-https://support.atlassian.com/jira-software-cloud/docs/export-issues/ and, for how the parent
-column points at the parent's Issue id,
-https://support.atlassian.com/jira/kb/keep-issue-parent-child-mapping-during-csv-import-to-jira-cloud/
+`14/Mar/26 5:00 PM`. Sources: Atlassian's note on keeping parent links through a CSV round
+trip (Issue ID, and the parent column pointing at it),
+https://support.atlassian.com/jira/kb/keep-issue-parent-child-mapping-during-csv-import-to-jira-cloud/ ,
+and Jira's issue fields (key, summary, assignee, status, due date, resolution) as its data
+export documents them,
+https://confluence.atlassian.com/adminjiraserver0818/data-pipeline-export-schema-1082267378.html
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 
 The workbook has the board's name on the first row, then for each group the group's name on a
 row of its own, a header row (Name, Person, Status, Date, …, Item ID (auto generated)) and the
-items; an item's subitems follow it under a header row that starts with "Subitems". Sources:
-https://support.monday.com/hc/en-us/articles/360002230359-Export-your-board-to-Excel and a
-reader of the same layout, https://github.com/nworbdier/orderly_flow/blob/main/IMPORT_GUIDE.md
+items; an item's subitems follow it under a header row that starts with "Subitems". Source:
+the layout as a reader of monday.com's Excel export describes it (board name row skipped,
+groups, Name/Person/Status/Date columns, "Item ID (auto generated)", nested subitems),
+https://github.com/nworbdier/orderly_flow/blob/main/IMPORT_GUIDE.md ; where the subitems'
+header row sits is this module's reading of it, pinned by tests/fixtures/imports/monday.xlsx.
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 The document holds the board's `cards` (id, name, desc, closed, idList, idMembers, due,
 dueComplete, url, shortUrl, shortLink), its `lists` (id, name, closed), `members` (id,
 fullName, username) and `checklists` (idCard, checkItems with state complete/incomplete).
-Sources: https://developer.atlassian.com/cloud/trello/rest/api-group-boards/ and the card's
-fields at https://schemas.apis.io/schemas/trello/trello-card/
+Sources: the card's fields at https://schemas.apis.io/schemas/trello/trello-card/ and the
+board's cards, checklists (items with their states) and lists as
+https://docs.coupler.io/sources/category/project-management/trello-community/data-overview
+describes them.
 """
 
 from __future__ import annotations
