@@ -39,12 +39,13 @@ def parse_now(value: str, settings, wall: datetime | None = None) -> datetime:  
 
 def _relative_now(value: str, settings, wall: datetime) -> datetime | None:  # type: ignore[no-untyped-def]
     from bot.calendar import WorkCalendar
-    from bot.commands.grammar import UsageError, parse_deadline
+    from bot.dates import parse_deadline
+    from bot.errors import UserError
 
     cal = WorkCalendar(settings.team_timezone, settings.holiday_country)
     try:
         deadline = parse_deadline(value, now=wall, cal=cal)
-    except UsageError:
+    except UserError:
         return None
     return deadline.at if deadline.has_time else None
 
@@ -73,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="override a setting, e.g. stall_days=5 (repeatable)",
+    )
+    simulate.add_argument(
+        "--truth",
+        metavar="TRUTH.json",
+        help="what really happened to each task: judge the replay by product.md §6",
     )
     sweep = sub.add_parser("sweep", help="one sweep as of --now (default: the clock)")
     sweep.add_argument(
@@ -181,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "simulate":
         from bot.sim.simulate import run_simulate
 
-        return run_simulate(args.file, args.json_out, args.policy)
+        return run_simulate(args.file, args.json_out, args.policy, truth_path=args.truth)
     if args.command == "standin":
         from bot.standin.server import serve_forever
 

@@ -118,6 +118,11 @@ class WorkCalendar:
         """A deadline given as a date means the end of that day in the team's zone."""
         return self.start_of_day(day + timedelta(days=1))
 
+    def due_day(self, due_at: datetime) -> date:
+        """The day a deadline falls on: a date's deadline is the end of that day, which is the
+        first instant of the next, so the day is the one just before that instant."""
+        return self.local_date(due_at - timedelta(microseconds=1))
+
     def next_working_day(self, day: date) -> date:
         day += timedelta(days=1)
         while not self.is_working_day(day):

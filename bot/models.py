@@ -13,7 +13,6 @@ from sqlmodel import Field, SQLModel
 
 OPEN, BLOCKED, DONE, CANCELLED = "open", "blocked", "done", "cancelled"
 LIVE_STATUSES = (OPEN, BLOCKED)
-BOT_ACTOR = "vigil"
 
 
 class UTCDateTime(TypeDecorator):
@@ -49,7 +48,8 @@ class Task(SQLModel, table=True):
     parent_id: int | None = Field(default=None, foreign_key="task.id", index=True)
     due_at: datetime | None = utc_column()
     due_has_time: bool = False
-    progress: int = 0
+    progress: int = 0  # the latest report on the task itself (a parent's also comes from subtasks)
+    reported_at: datetime | None = utc_column()  # when progress was last reported
     status: str = Field(default=OPEN, index=True)
     block_reason: str | None = None
     created_at: datetime = utc_column(nullable=False)
@@ -67,13 +67,15 @@ class Event(SQLModel, table=True):
     task_id: int = Field(foreign_key="task.id", index=True)
     at: datetime = utc_column(nullable=False)
     actor: str
-    kind: str  # created, progress, owner, due, status, title, parent, note, snooze
+    kind: str  # created, progress, owner, due, status, note, snooze
     old: str | None = None
     new: str | None = None
     note: str | None = None
 
 
 class Finding(SQLModel, table=True):
+    """One rule firing on one task, from when it fired until it cleared: a fact inside a case."""
+
     __table_args__ = (
         # One open finding per (task, rule), enforced by the database itself.
         Index(
@@ -87,29 +89,65 @@ class Finding(SQLModel, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     rule: str
     status: str = "open"  # open, resolved
     opened_at: datetime = utc_column(nullable=False)
     resolved_at: datetime | None = utc_column()
     facts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    recipient: str | None = None  # who the owner DMs go to
-    dm_at: datetime | None = utc_column()  # when the first DM was settled (sent or undeliverable)
+
+
+class Case(SQLModel, table=True):
+    """Everything currently wrong with one task: the unit of conversation (product.md §4). It
+    opens with its task's first finding and resolves with its last; one that opens again within
+    `regress_days` of resolving is this case again, "back"."""
+
+    __table_args__ = (
+        # At most one open case per task, enforced by the database itself.
+        Index(
+            "uq_case_open",
+            "task_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    status: str = "open"  # open, resolved
+    opened_at: datetime = utc_column(nullable=False)
+    resolved_at: datetime | None = utc_column()
+    back: int = 0  # times it opened again after resolving
+    recipient: str | None = None  # who the owner's messages go to (no owner: the creator)
+    told_at: datetime | None = utc_column()  # the owner first told (or could not be)
     escalated_at: datetime | None = utc_column()
     reminders: int = 0
     last_reminder_at: datetime | None = utc_column()
     snoozed_until: datetime | None = utc_column()
-    # The next instant the ladder has something to decide for this finding.
+    owner_away_until: datetime | None = utc_column()  # set when it went to the managers for it
+    notes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The next instant the ladder has something to decide for this case.
     next_action_at: datetime | None = utc_column(index=True)
 
 
 class Notification(SQLModel, table=True):
-    __table_args__ = (Index("ix_notification_due", "status", "not_before"),)
+    """The outbox: one Slack call to make, decided and stored before it is made, marked sent
+    only once Slack said ok. A post (`dm`, `reminder`, `digest`, `escalation`, `thread`) makes a
+    Slack message; an `edit` changes the message of `ref_id` to show its cases as they are now.
+    Which cases a message shows is in `case_message`."""
+
+    __table_args__ = (
+        Index("ix_notification_due", "status", "not_before"),
+        # One digest a day, one pending batch per person and kind: decided once.
+        Index("uq_notification_key", "key", unique=True),
+        Index("ix_notification_place", "channel", "ts"),
+    )
     id: int | None = Field(default=None, primary_key=True)
-    finding_id: int = Field(foreign_key="finding.id", index=True)
-    task_id: int = Field(foreign_key="task.id")
-    kind: str  # dm, reminder, escalation, update, resolution (thread reply), resolve_edit
+    kind: str  # dm, reminder, digest, escalation, thread, edit
     to: str  # a user id for DMs, "managers" for the managers' channel
-    ref_id: int | None = None  # the notification a resolve_edit / update / resolution refers to
+    key: str | None = None  # dm:<user>:<n>, reminder:<user>:<day>, digest:<day>, edit:<ref>:<n>
+    task_id: int | None = Field(default=None, foreign_key="task.id")  # the one task, if one
+    ref_id: int | None = None  # the message an edit or a thread reply refers to
     status: str = "pending"  # pending, sent, failed, cancelled
     decided_at: datetime = utc_column(nullable=False)
     not_before: datetime = utc_column(nullable=False)
@@ -121,14 +159,28 @@ class Notification(SQLModel, table=True):
     error: str | None = None
 
 
+class CaseMessage(SQLModel, table=True):
+    """Which cases a message shows (a batched DM or a digest shows several), in order."""
+
+    __tablename__ = "case_message"
+    notification_id: int = Field(foreign_key="notification.id", primary_key=True)
+    case_id: int = Field(foreign_key="case.id", primary_key=True, index=True)
+    position: int = 0
+
+
 class SlackUser(SQLModel, table=True):
-    """What `users.info` said, cached: the owner's time zone and whether they left."""
+    """What `users.info` (and the `user_change` event) said, cached: the person's time zone,
+    whether they left, and whether their status says they are away, since when and until when
+    (`away_until` None while away: until the status changes)."""
 
     id: str = Field(primary_key=True)
     tz: str | None = None
     name: str | None = None
     deleted: bool = False
     fetched_at: datetime = utc_column(nullable=False)
+    status: str | None = None  # the status as shown: emoji and text
+    away_from: datetime | None = utc_column()
+    away_until: datetime | None = utc_column()
 
 
 class State(SQLModel, table=True):

@@ -1,7 +1,11 @@
-"""Task service: every change to a task goes through here, by a command, a button or a
-scenario alike. Each function validates, changes the row, records the event (who, when, what,
-old -> new) and marks the task for the monitor's next look. It raises `TaskError`, with one
-sentence for the user, before it changes anything."""
+"""Task service: every change to a task goes through here, by a command, a button, a replayed
+scenario or an import alike. Each function validates, changes the row, records the event (who,
+when, what, old -> new) and marks the task for the monitor's next look. It raises `UserError`,
+with one sentence for the user, before it changes anything.
+
+`change_task` is the one way a person's change is applied: it checks who may make it, then
+applies each part in a fixed order (owner, deadline, progress or note, status) and says what
+it did in words."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
+from bot.errors import UserError, may_change_refusal
 from bot.models import BLOCKED, CANCELLED, DONE, LIVE_STATUSES, OPEN, Event, Task
 
 MAX_TITLE = 200
@@ -18,19 +23,21 @@ MAX_TEXT = 3000
 MAX_DEPTH = 3  # a parent, its subtasks, and theirs
 
 
-class TaskError(ValueError):
-    """A change that cannot be made; the message says what to do instead."""
-
-
 def get_task(session: Session, task_id: int) -> Task:
     task = session.get(Task, task_id)
     if task is None:
-        raise TaskError(f"There is no task #{task_id}. `/task list` shows yours.")
+        raise UserError(f"There is no task #{task_id}. `/task list` shows yours.")
     return task
 
 
 def may_change(task: Task, user_id: str, managers: frozenset[str]) -> bool:
     return user_id in managers or user_id in (task.owner_id, task.creator_id)
+
+
+def check_may_change(task: Task, user_id: str, managers: frozenset[str]) -> None:
+    """Only the owner, the creator or a manager may change a task: one check, one wording."""
+    if not may_change(task, user_id, managers):
+        raise may_change_refusal(task.id, task.owner_id or task.creator_id)
 
 
 def _record(
@@ -57,40 +64,58 @@ def _record(
     task.updated_at = now
     task.next_check_at = now  # the monitor looks again at its next sweep
     session.add(task)
+    if task.parent_id is not None:
+        # A parent's progress and stall clock come from its subtasks: it is looked at again too.
+        session.execute(update(Task).where(Task.id == task.parent_id).values(next_check_at=now))
 
 
 def _require_live(task: Task) -> None:
     if task.status not in LIVE_STATUSES:
-        raise TaskError(f"#{task.id} is already {task.status}; nothing to change.")
+        raise UserError(f"#{task.id} is already {task.status}; nothing to change.")
 
 
-def _clean_title(title: str) -> str:
+def check_title(title: str) -> str:
+    """The title as stored (runs of spaces made one), or the one sentence about what is wrong
+    with it: the grammar, the forms, scenarios and imports all ask here."""
     title = " ".join(title.split())
     if not title:
-        raise TaskError(
-            "A task needs a title, e.g. `/task add Q3 filing for Acme @dana due friday`."
-        )
+        raise UserError("A task needs a title.", "/task add Q3 filing for Acme @dana due friday")
     if len(title) > MAX_TITLE:
-        raise TaskError(f"That title is {len(title)} characters; keep it under {MAX_TITLE}.")
+        raise UserError(
+            f"That title is {len(title)} characters; a title has at most {MAX_TITLE}.",
+            "/task add Q3 filing for Acme @dana due friday",
+        )
     return title
 
 
-def _check_parent(session: Session, parent_id: int | None, child_id: int | None = None) -> None:
+def check_description(text: str | None) -> str | None:
+    if text and len(text) > MAX_TEXT:
+        raise UserError(
+            f"The description is {len(text)} characters; a description has at most {MAX_TEXT}."
+        )
+    return text or None
+
+
+def check_progress(progress: int, task_id: int | str = 12) -> int:
+    if not 0 <= progress <= 100:
+        raise UserError("Progress is a number from 0 to 100.", f"/task progress {task_id} 40")
+    return progress
+
+
+def _check_parent(session: Session, parent_id: int | None) -> None:
+    """A subtask's parent exists, is open, and is not too deep already. (A new task has no
+    subtasks of its own, so it cannot close a cycle.)"""
     if parent_id is None:
         return
     parent = get_task(session, parent_id)
     if parent.status not in LIVE_STATUSES:
-        raise TaskError(f"#{parent_id} is {parent.status}; a subtask needs an open parent.")
+        raise UserError(f"#{parent_id} is {parent.status}; a subtask needs an open parent.")
     depth, cursor = 1, parent
     while cursor.parent_id is not None:
-        if cursor.parent_id == child_id or cursor.id == child_id:
-            raise TaskError(f"#{child_id} cannot sit under #{parent_id}: that makes a cycle.")
         cursor = get_task(session, cursor.parent_id)
         depth += 1
-    if cursor.id == child_id:
-        raise TaskError(f"#{child_id} cannot sit under #{parent_id}: that makes a cycle.")
     if depth >= MAX_DEPTH:
-        raise TaskError(f"Subtasks go {MAX_DEPTH} levels deep at most; #{parent_id} is too deep.")
+        raise UserError(f"Subtasks go {MAX_DEPTH} levels deep at most; #{parent_id} is too deep.")
 
 
 def create_task(
@@ -110,13 +135,12 @@ def create_task(
 ) -> Task:
     """`actor` is who the history names when it is not the creator: an import creates tasks on
     behalf of the manager who ran it, and its events say where they came from."""
-    title = _clean_title(title)
-    if description and len(description) > MAX_TEXT:
-        raise TaskError(f"The description is too long; keep it under {MAX_TEXT} characters.")
+    title = check_title(title)
+    description = check_description(description)
     _check_parent(session, parent_id)
     task = Task(
         title=title,
-        description=description or None,
+        description=description,
         link=link,
         owner_id=owner,
         creator_id=creator,
@@ -140,13 +164,13 @@ class NewTask:
     """One task of `create_many`: what `create_task` takes, and the state it starts in."""
 
     title: str
+    source_key: str
     owner: str | None = None
     due_at: datetime | None = None
     due_has_time: bool = False
     parent_id: int | None = None
     description: str | None = None
     link: str | None = None
-    source_key: str | None = None
     progress: int = 0
     block_reason: str | None = None  # starts blocked, for this reason
     done: bool = False  # starts done (an import of a finished card)
@@ -155,12 +179,9 @@ class NewTask:
 def create_many(
     session: Session, items: list[NewTask], *, creator: str, actor: str, now: datetime
 ) -> list[int]:
-    """Many tasks at once, checked as `create_task` checks one, with the same events (created,
-    then progress and status where a task starts further on), written in two statements
-    instead of a flush per task: an import of 10,000 cards takes seconds, not minutes. Each
-    item needs its own source key: the new ids are found by them."""
-    if any(not item.source_key for item in items):
-        raise ValueError("create_many finds the new tasks' ids by their source keys")
+    """Many tasks at once (an import's page), checked as `create_task` checks one, with the
+    same events (created, then progress and status where a task starts further on), in two
+    statements instead of a flush per task. The new ids are found by the source keys."""
     for parent_id in {i.parent_id for i in items if i.parent_id}:
         _check_parent(session, parent_id)
     rows = [_new_row(item, creator, now) for item in items]
@@ -181,24 +202,25 @@ def create_many(
             note = row["block_reason"]
             events.append(said | dict(kind="status", old=OPEN, new=row["status"], note=note))
     session.execute(insert(Event.__table__), events)
+    parents = {row["parent_id"] for row in rows if row["parent_id"]}
+    if parents:  # as `_record` does: a parent's progress comes from its subtasks
+        session.execute(update(Task).where(Task.id.in_(parents)).values(next_check_at=now))
     return ids
 
 
 def _new_row(item: NewTask, creator: str, now: datetime) -> dict:
-    if not 0 <= item.progress <= 100:
-        raise TaskError(f"Progress is a number from 0 to 100, not {item.progress}.")
-    if item.description and len(item.description) > MAX_TEXT:
-        raise TaskError(f"The description is too long; keep it under {MAX_TEXT} characters.")
+    progress = 100 if item.done else check_progress(item.progress)
     return dict(
-        title=_clean_title(item.title),
-        description=item.description or None,
+        title=check_title(item.title),
+        description=check_description(item.description),
         link=item.link,
         owner_id=item.owner,
         creator_id=creator,
         parent_id=item.parent_id,
         due_at=item.due_at,
         due_has_time=item.due_has_time,
-        progress=100 if item.done else item.progress,
+        progress=progress,
+        reported_at=now if progress else None,
         status=DONE if item.done else BLOCKED if item.block_reason else OPEN,
         block_reason=None if item.done else item.block_reason,
         created_at=now,
@@ -219,12 +241,28 @@ def set_text(
     task = get_task(session, task_id)
     _require_live(task)
     if field == "title":
-        value = _clean_title(value or "")
-    elif field == "description" and value and len(value) > MAX_TEXT:
-        raise TaskError(f"The description is too long; keep it under {MAX_TEXT} characters.")
+        value = check_title(value or "")
+    elif field == "description":
+        value = check_description(value)
     old = getattr(task, field)
     setattr(task, field, value or None)
     _record(session, task, field, by, now, old, value or None)
+    return task
+
+
+def set_parent(session: Session, task_id: int, parent_id: int, *, by: str, now: datetime) -> Task:
+    """A task moved under another parent (its card moved in the tool it was imported from)."""
+    task = get_task(session, task_id)
+    _require_live(task)
+    _check_parent(session, parent_id)
+    cursor: int | None = parent_id
+    while cursor is not None:
+        if cursor == task_id:
+            raise UserError(f"#{task_id} cannot sit under #{parent_id}: that makes a cycle.")
+        cursor = get_task(session, cursor).parent_id
+    old = task.parent_id
+    task.parent_id = parent_id
+    _record(session, task, "parent", by, now, old, parent_id)
     return task
 
 
@@ -237,14 +275,14 @@ def set_progress(
     now: datetime,
     note: str | None = None,
 ) -> Task:
-    if not 0 <= progress <= 100:
-        raise TaskError(f"Progress is a number from 0 to 100, e.g. `/task progress {task_id} 40`.")
+    check_progress(progress, task_id)
     task = get_task(session, task_id)
     _require_live(task)
     old = task.progress
     task.progress = progress
     if progress != old:
         task.activity_at = now  # real progress restarts the stall clock
+        task.reported_at = now  # and is the report pace is judged from
     _record(session, task, "progress", by, now, old, progress, note)
     if progress == 100:
         _close(session, task, DONE, by, now)
@@ -293,24 +331,10 @@ def set_due(
     return task
 
 
-def set_parent(
-    session: Session, task_id: int, parent_id: int | None, *, by: str, now: datetime
-) -> Task:
-    task = get_task(session, task_id)
-    _require_live(task)
-    if parent_id == task_id:
-        raise TaskError(f"#{task_id} cannot be its own parent.")
-    _check_parent(session, parent_id, child_id=task_id)
-    old = task.parent_id
-    task.parent_id = parent_id
-    _record(session, task, "parent", by, now, old, parent_id)
-    return task
-
-
 def block(session: Session, task_id: int, reason: str, *, by: str, now: datetime) -> Task:
     reason = " ".join(reason.split())
     if not reason:
-        raise TaskError(
+        raise UserError(
             f"Say what blocks it, e.g. `/task block {task_id} waiting for the client's figures`."
         )
     task = get_task(session, task_id)
@@ -324,7 +348,7 @@ def block(session: Session, task_id: int, reason: str, *, by: str, now: datetime
 def unblock(session: Session, task_id: int, *, by: str, now: datetime) -> Task:
     task = get_task(session, task_id)
     if task.status != BLOCKED:
-        raise TaskError(f"#{task_id} is not blocked.")
+        raise UserError(f"#{task_id} is not blocked.")
     task.status, task.block_reason = OPEN, None
     # The blocked days were the managers' to solve; the owner's stall clock starts afresh.
     task.activity_at = now
@@ -338,7 +362,7 @@ def complete(session: Session, task_id: int, *, by: str, now: datetime) -> Task:
     if task.progress != 100:
         _record(session, task, "progress", by, now, task.progress, 100)
         task.progress = 100
-        task.activity_at = now
+        task.activity_at = task.reported_at = now
     _close(session, task, DONE, by, now)
     return task
 
@@ -365,3 +389,63 @@ def add_note(session: Session, task_id: int, note: str, *, by: str, now: datetim
     task = get_task(session, task_id)
     _record(session, task, "note", by, now, note=note[:MAX_TEXT])
     return task
+
+
+# -- a person's change, whatever surface it came from -----------------------------------------
+@dataclass(frozen=True)
+class Change:
+    """What a person asks to change about a task: any of these, applied in this order."""
+
+    owner: str | None = None
+    due: tuple[datetime | None, bool] | None = None  # (deadline, has a time of day)
+    progress: int | None = None
+    note: str | None = None
+    status: str | None = None  # open (unblock), blocked, done, cancelled
+    reason: str | None = None  # why it is blocked
+
+
+def change_task(
+    session: Session,
+    task_id: int,
+    change: Change,
+    *,
+    by: str,
+    now: datetime,
+    managers: frozenset[str],
+    due_words: str | None = None,
+) -> tuple[Task, list[str]]:
+    """Apply `change` for `by`, who must be the owner, the creator or a manager. Returns the
+    task and what was done, in words (`progress 40% → 60%`, `marked done`). `due_words` is how
+    the new deadline reads to people, for that sentence."""
+    task = get_task(session, task_id)
+    check_may_change(task, by, managers)
+    done: list[str] = []
+    if change.owner is not None:
+        assign(session, task_id, change.owner, by=by, now=now)
+        done.append(f"now owned by <@{change.owner}>")
+    if change.due is not None:
+        at, has_time = change.due
+        set_due(session, task_id, at, by=by, now=now, has_time=has_time)
+        done.append(f"due {due_words}" if due_words else "deadline moved")
+    if change.progress is not None:
+        old = task.progress
+        set_progress(session, task_id, change.progress, by=by, now=now, note=change.note)
+        done.append(
+            f"progress {old}% → {change.progress}%" + (" · done" if change.progress == 100 else "")
+        )
+    elif change.note:
+        add_note(session, task_id, change.note, by=by, now=now)
+        done.append("note added")
+    if change.status == BLOCKED:
+        block(session, task_id, change.reason or "", by=by, now=now)
+        done.append("blocked; the managers' channel will hear of it at the next sweep")
+    elif change.status == OPEN:
+        unblock(session, task_id, by=by, now=now)
+        done.append("unblocked")
+    elif change.status == DONE:
+        complete(session, task_id, by=by, now=now)
+        done.append("marked done")
+    elif change.status == CANCELLED:
+        cancel(session, task_id, by=by, now=now)
+        done.append("cancelled")
+    return task, done

@@ -18,7 +18,7 @@ from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
-from bot.standin.server import SlackStandIn
+from bot.standin import SlackStandIn
 from tests.blockkit import block_errors
 
 LONDON = ZoneInfo("Europe/London")

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.calendar import WorkCalendar
-from bot.commands import buttons, home, importing, modals, slash
+from bot.commands import buttons, events, home, importing, modals, shortcut, slash
 from bot.commands.context import Context
 from bot.config import ConfigError, Settings
 from bot.db import create_schema, make_engine
@@ -102,7 +102,7 @@ def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
     )
     app.use(refuse_malformed)
     importing.register(app, ctx)  # before slash: it claims `/task import` from the same command
-    for listeners in (slash, buttons, modals, home):
+    for listeners in (slash, buttons, modals, shortcut, home, events):
         listeners.register(app, ctx)
     return app
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
@@ -16,49 +15,40 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.commands.context import Context
-from bot.commands.grammar import UsageError
-from bot.commands.service import Refused
+from bot.errors import UserError
 from bot.slack.blocks import escape
-from bot.tasks import TaskError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-USER_ERRORS = (UsageError, TaskError, Refused)
 
 
-# Two threads for the handlers' database work: enough to overlap with Slack calls, few enough
-# that they do not crowd the event loop off the interpreter while it should be acking.
-_DB_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vigil-db")
-
-
-async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Database work in a worker thread: the event loop keeps acking Slack meanwhile."""
+async def off_loop(ctx: Context, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Database work in one of the context's worker threads: the event loop keeps acking
+    Slack meanwhile."""
     return await asyncio.get_running_loop().run_in_executor(
-        _DB_THREADS, partial(fn, *args, **kwargs)
+        ctx.db_threads(), partial(fn, *args, **kwargs)
     )
 
 
-def error_text(exc: Exception) -> str:
-    if isinstance(exc, UsageError):
-        return f":warning: {exc.message}\nFor example: `{exc.example}`"
-    return f":warning: {exc}"
+def error_text(exc: UserError) -> str:
+    return exc.sentence()
 
 
 async def check_user(
     ctx: Context, client: AsyncWebClient, user_id: str, *, within: float = 10
 ) -> None:
-    """A mentioned user must exist and still be in the workspace; raises TaskError if not.
+    """A mentioned user must exist and still be in the workspace; raises UserError if not.
     When Slack has not answered `within` seconds, the change goes ahead."""
     cached = ctx.monitor.users.get(user_id)
     if cached is not None:
         if cached[1]:
-            raise TaskError(f"<@{user_id}> has left the workspace; pick someone else.")
+            raise UserError(f"<@{user_id}> has left the workspace; pick someone else.")
         return
     try:
         resp = await asyncio.wait_for(client.users_info(user=user_id), within)
     except SlackApiError as exc:
         if exc.response.get("error") == "user_not_found":
-            raise TaskError(
+            raise UserError(
                 f"There is no user {escape(user_id)} in this workspace; mention them with @."
             ) from None
         log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
@@ -68,9 +58,9 @@ async def check_user(
         return
     user = resp["user"]
     if user.get("deleted"):
-        raise TaskError(f"<@{user_id}> has left the workspace; pick someone else.")
+        raise UserError(f"<@{user_id}> has left the workspace; pick someone else.")
     if user.get("is_bot"):
-        raise TaskError(f"<@{user_id}> is a bot; tasks are owned by people.")
+        raise UserError(f"<@{user_id}> is a bot; tasks are owned by people.")
     ctx.monitor.users[user_id] = (user.get("tz"), False, ctx.clock())
 
 
@@ -153,7 +143,7 @@ async def tell(
 
 
 def guarded(ctx: Context, handler: Callable[..., Any], what: str) -> Callable[..., Any]:
-    """The listener Bolt calls: `handler(ack, body, client)`, and when it fails unexpectedly,
+    """The listener Bolt calls: `handler(ctx, ack, body, client)`, and when it fails unexpectedly,
     the traceback in the log and one sentence to the user. Left to Bolt, an exception after
     the ack makes it answer Slack 404 and the user sees nothing at all."""
 
@@ -166,7 +156,7 @@ def guarded(ctx: Context, handler: Callable[..., Any], what: str) -> Callable[..
             await ack(*args, **kwargs)
 
         try:
-            await handler(ack_once, body, client)
+            await handler(ctx, ack_once, body, client)
         except Exception:
             log.exception("%s failed", what)
             view = body.get("view") if body.get("type") == "view_submission" else None

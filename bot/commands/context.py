@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,15 @@ class Context:
     home_busy: set[str] = field(default_factory=set)
     home_dirty: set[str] = field(default_factory=set)
     home_at: dict[str, float] = field(default_factory=dict)  # the last rebuild (monotonic)
+    _db_threads: ThreadPoolExecutor | None = None
+
+    def db_threads(self) -> ThreadPoolExecutor:
+        """Two threads for the handlers' database work: enough to overlap with Slack calls, few
+        enough that they do not crowd the event loop off the interpreter while it should ack.
+        Made on first use, not at import."""
+        if self._db_threads is None:
+            self._db_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vigil-db")
+        return self._db_threads
 
     def is_manager(self, user_id: str) -> bool:
         return user_id in self.managers

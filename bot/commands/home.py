@@ -1,4 +1,4 @@
-"""App Home: the user's open tasks by risk, and for managers the team's open findings.
+"""App Home: the user's open tasks by risk, and for managers the team's open cases.
 
 Republishing is coalesced and paced per user: at most one rebuild in flight and one a second,
 so a burst of changes for one person costs one rebuild now and one more a second later,
@@ -12,9 +12,11 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import replies, views
+from bot.commands import queries
 from bot.commands.common import SLACK_FAILURES, off_loop, slack_said
 from bot.commands.context import Context
+from bot.commands.views.home import build_home
+from bot.commands.views.lists import HOME_TASKS
 from bot.db import reading
 from bot.slack.blocks import day_label
 
@@ -24,10 +26,10 @@ log = logging.getLogger(__name__)
 def home_view(ctx: Context, user: str) -> dict:
     now = ctx.clock()
     with reading(ctx.engine) as session:
-        mine = replies.my_summaries(session, ctx, user, now, size=views.HOME_TASKS)
-        team = replies.team_findings(session, ctx, now) if ctx.is_manager(user) else None
+        mine = queries.my_summaries(session, ctx, user, now, size=HOME_TASKS)
+        team = queries.team_cases(session, ctx, now) if ctx.is_manager(user) else None
     local = now.astimezone(ctx.cal.tz)
-    return views.build_home(mine, team, f"as of {day_label(local.date())} {local:%H:%M}")
+    return build_home(mine, team, f"as of {day_label(local.date())} {local:%H:%M}")
 
 
 HOME_EVERY = 1.0  # seconds between two rebuilds of one person's Home
@@ -35,7 +37,7 @@ HOME_EVERY = 1.0  # seconds between two rebuilds of one person's Home
 
 async def publish_home(ctx: Context, client: AsyncWebClient, user: str) -> None:
     ctx.home_at[user] = ctx.monitor.monotonic()
-    view = await off_loop(home_view, ctx, user)
+    view = await off_loop(ctx, home_view, ctx, user)
     try:
         await client.views_publish(user_id=user, view=view)
     except SLACK_FAILURES as exc:

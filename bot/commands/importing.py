@@ -79,11 +79,13 @@ def register(app: AsyncApp, ctx: Context) -> None:
         return is_import(body)
 
     app.command(ids.COMMAND, matchers=[matches])(
-        guarded(ctx, partial(handle_import_command, ctx), "/task import")
+        guarded(ctx, handle_import_command, "/task import")
     )
-    app.view(ids.VIEW_IMPORT)(guarded(ctx, partial(handle_upload, ctx, pending), "import upload"))
+    app.view(ids.VIEW_IMPORT)(
+        guarded(ctx, partial(handle_upload, pending=pending), "import upload")
+    )
     app.action(ids.ACTION_IMPORT_GO)(
-        guarded(ctx, partial(handle_go, ctx, pending), "import go ahead")
+        guarded(ctx, partial(handle_go, pending=pending), "import go ahead")
     )
 
 
@@ -109,7 +111,7 @@ def _uploaded(body: dict) -> dict | None:
 
 
 async def handle_upload(
-    ctx: Context, pending: Pending, ack, body: dict, client: AsyncWebClient
+    ctx: Context, ack, body: dict, client: AsyncWebClient, *, pending: Pending
 ) -> None:  # type: ignore[no-untyped-def]
     user = body["user"]["id"]
     upload = _uploaded(body)
@@ -193,7 +195,7 @@ async def _download(ctx: Context, client: AsyncWebClient, file_id: str, name: st
 
 
 async def handle_go(
-    ctx: Context, pending: Pending, ack, body: dict, client: AsyncWebClient
+    ctx: Context, ack, body: dict, client: AsyncWebClient, *, pending: Pending
 ) -> None:  # type: ignore[no-untyped-def]
     await ack()
     user = body["user"]["id"]
@@ -205,7 +207,9 @@ async def handle_go(
         await client.views_update(view_id=view_id, view=views.build_problem_modal(sentence))
         return
     try:
-        done = await off_loop(store, waiting.prepared, ctx.engine, creator=user, now=ctx.clock())
+        done = await off_loop(
+            ctx, store, waiting.prepared, ctx.engine, creator=user, now=ctx.clock()
+        )
     finally:
         waiting.path.unlink(missing_ok=True)
     await client.views_update(view_id=view_id, view=views.build_done_modal(done))

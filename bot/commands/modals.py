@@ -1,5 +1,6 @@
-"""The creation modal (`/task new`, and the message shortcut prefilled from a message), and
-the two modals buttons open: progress with a note, and "I'm blocked" with a reason.
+"""The forms' submissions: the new task form (`/task new`, and the message shortcut's, see
+`shortcut.py`), and the two forms buttons open: progress with a note, and "I'm blocked" with a
+reason.
 
 Inputs are checked in the modal itself: a bad value answers `response_action: errors` naming
 the field, and nothing is stored. A modal submitted twice creates one task (its view id is
@@ -7,19 +8,15 @@ the task's idempotency key)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 from datetime import date
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import service, views
+from bot.commands import service
 from bot.commands.common import (
     SLACK_FAILURES,
-    USER_ERRORS,
-    channel_of,
     check_user,
     error_text,
     guarded,
@@ -28,12 +25,15 @@ from bot.commands.common import (
     tell,
 )
 from bot.commands.context import Context
-from bot.commands.grammar import Command, Deadline
+from bot.commands.grammar import Command
 from bot.commands.home import republish
+from bot.commands.views.modals import build_created_modal
+from bot.dates import Deadline
+from bot.errors import UserError
 from bot.slack import ids
 from bot.slack.payloads import metadata
-from bot.slack.text import clean, mentioned_users, plain
-from bot.tasks import MAX_TEXT, MAX_TITLE, TaskError
+from bot.slack.text import clean
+from bot.tasks import MAX_TEXT, check_title
 
 log = logging.getLogger(__name__)
 LOST = "This form lost track of its task; close it and use the button again."
@@ -55,13 +55,11 @@ def _value(state: dict, block: str) -> object:
 def new_task_command(ctx: Context, state: dict) -> tuple[Command | None, dict[str, str]]:
     """The creation modal's values as a command, or the errors to show beside the fields."""
     errors: dict[str, str] = {}
-    title = " ".join(clean(str(_value(state, ids.INPUT_TITLE) or "")).split())
-    if not title:
-        errors[ids.INPUT_TITLE] = "Give the task a title."
-    elif len(title) > MAX_TITLE:
-        errors[ids.INPUT_TITLE] = (
-            f"That title is {len(title)} characters; a title has at most {MAX_TITLE}."
-        )
+    title = ""
+    try:
+        title = check_title(clean(str(_value(state, ids.INPUT_TITLE) or "")))
+    except UserError as exc:
+        errors[ids.INPUT_TITLE] = exc.message
     due = None
     raw_day = _value(state, ids.INPUT_DEADLINE)
     if raw_day:
@@ -118,174 +116,120 @@ def _task_of(meta: dict) -> int | None:
     return task if type(task) is int and task > 0 else None
 
 
+async def handle_new_task_submission(ctx: Context, ack, body: dict, client: AsyncWebClient) -> None:
+    # Slack shows errors beside the fields only in the answer to the submission, so all
+    # that can refuse the task happens before the ack, and quickly: the fields (pure),
+    # the owner (cached, or users.info within OWNER_CHECK_SECONDS) and the creation itself,
+    # one short transaction whose refusals (a closed parent, a cycle) are field errors too.
+    view, user = body["view"], body["user"]["id"]
+    cmd, errors = new_task_command(ctx, view["state"]["values"])
+    if cmd is not None and cmd.owner:
+        try:
+            await check_user(ctx, client, cmd.owner, within=OWNER_CHECK_SECONDS)
+        except UserError as exc:
+            errors = {ids.INPUT_OWNER: str(exc)[:150]}
+    if cmd is None or errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    link = metadata(view).get("link")
+    link = link if isinstance(link, str) and link.startswith("https://") else None
+    try:
+        reply = await off_loop(
+            ctx, service.run, ctx, cmd, user, key=f"view:{view['id']}", link=link
+        )
+    except UserError as exc:
+        message = error_text(exc).removeprefix(":warning: ")
+        await ack(response_action="errors", errors={_field_for(cmd, message): message[:150]})
+        return
+    # The answer shows in the form itself: it stays open, saying what was created.
+    await ack(response_action="update", view=build_created_modal(reply.blocks))
+    ctx.spawn(republish(ctx, client, reply.touched))
+    try:
+        channel = (await client.conversations_open(users=user))["channel"]["id"]
+        await client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks)
+    except SLACK_FAILURES as exc:
+        log.exception("could not DM %s the task they created", user)
+        note = (
+            f":warning: I could not send you a copy in a DM (Slack said `{slack_said(exc)}`); "
+            f"the task is saved, and `/task {reply.task_id}` shows it."
+        )
+        try:
+            await client.views_update(
+                view_id=view["id"], view=build_created_modal(reply.blocks, note=note)
+            )
+        except SLACK_FAILURES:
+            log.exception("could not tell %s that the DM failed", user)
+
+
+async def handle_progress_submission(ctx: Context, ack, body: dict, client: AsyncWebClient) -> None:
+    view = body["view"]
+    state, meta = view["state"]["values"], metadata(view)
+    raw = str(_value(state, ids.INPUT_PROGRESS) or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or not 0 <= int(raw) <= 100:
+        await ack(
+            response_action="errors",
+            errors={ids.INPUT_PROGRESS: "A whole number from 0 to 100."},
+        )
+        return
+    task_id = _task_of(meta)
+    if task_id is None:
+        await ack(response_action="errors", errors={ids.INPUT_PROGRESS: LOST})
+        return
+    await ack()
+    note = clean(str(_value(state, ids.INPUT_NOTE) or "")).strip()
+    cmd = Command("progress", task_id=task_id, progress=int(raw), text=note or None)
+    await _submit(ctx, body, client, meta, cmd)
+
+
+async def handle_blocked_submission(ctx: Context, ack, body: dict, client: AsyncWebClient) -> None:
+    view = body["view"]
+    meta = metadata(view)
+    reason = " ".join(clean(str(_value(view["state"]["values"], ids.INPUT_REASON) or "")).split())
+    if not reason:
+        await ack(response_action="errors", errors={ids.INPUT_REASON: "Say what is in the way."})
+        return
+    task_id = _task_of(meta)
+    if task_id is None:
+        await ack(response_action="errors", errors={ids.INPUT_REASON: LOST})
+        return
+    await ack()
+    await _submit(ctx, body, client, meta, Command("block", task_id=task_id, text=reason))
+
+
+async def _submit(
+    ctx: Context, body: dict, client: AsyncWebClient, meta: dict, cmd: Command
+) -> None:
+    """After the ack: carry it out, then say so where the button was."""
+    user = body["user"]["id"]
+    url = meta.get("response_url") if isinstance(meta.get("response_url"), str) else None
+    try:
+        reply = await off_loop(ctx, service.run, ctx, cmd, user)
+    except UserError as exc:
+        await tell(ctx, client, body, error_text(exc), response_url=url)
+        return
+    # The message the button was on: its buttons give way to who did what.
+    if meta.get("channel") and meta.get("ts") and not meta.get("view"):
+        line = f":white_check_mark: <@{user}>: {reply.text}"  # reply.text is escaped
+        try:
+            await client.chat_update(
+                channel=str(meta["channel"]),
+                ts=str(meta["ts"]),
+                text=reply.text,
+                blocks=(reply.blocks or [])
+                + [{"type": "context", "elements": [{"type": "mrkdwn", "text": line}]}],
+            )
+        except SLACK_FAILURES:
+            log.warning("could not update the message the button was on", exc_info=True)
+            await tell(ctx, client, body, f":white_check_mark: {reply.text}", response_url=url)
+    ctx.spawn(republish(ctx, client, reply.touched | {user}))
+    if ctx.nudge:
+        ctx.nudge()
+
+
 def register(app: AsyncApp, ctx: Context) -> None:
-    async def handle_new_task_submission(ack, body: dict, client: AsyncWebClient) -> None:
-        # Slack shows errors beside the fields only in the answer to the submission, so all
-        # that can refuse the task happens before the ack, and quickly: the fields (pure),
-        # the owner (cached, or users.info within OWNER_CHECK_SECONDS) and the creation itself,
-        # one short transaction whose refusals (a closed parent, a cycle) are field errors too.
-        view, user = body["view"], body["user"]["id"]
-        cmd, errors = new_task_command(ctx, view["state"]["values"])
-        if cmd is not None and cmd.owner:
-            try:
-                await check_user(ctx, client, cmd.owner, within=OWNER_CHECK_SECONDS)
-            except TaskError as exc:
-                errors = {ids.INPUT_OWNER: str(exc)[:150]}
-        if cmd is None or errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        link = metadata(view).get("link")
-        link = link if isinstance(link, str) and link.startswith("https://") else None
-        try:
-            reply = await off_loop(service.run, ctx, cmd, user, key=f"view:{view['id']}", link=link)
-        except USER_ERRORS as exc:
-            message = error_text(exc).removeprefix(":warning: ")
-            await ack(response_action="errors", errors={_field_for(cmd, message): message[:150]})
-            return
-        # The answer shows in the form itself: it stays open, saying what was created.
-        await ack(response_action="update", view=views.build_created_modal(reply.blocks))
-        ctx.spawn(republish(ctx, client, reply.touched))
-        try:
-            channel = (await client.conversations_open(users=user))["channel"]["id"]
-            await client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks)
-        except SLACK_FAILURES as exc:
-            log.exception("could not DM %s the task they created", user)
-            note = (
-                f":warning: I could not send you a copy in a DM (Slack said `{slack_said(exc)}`); "
-                f"the task is saved, and `/task {reply.task_id}` shows it."
-            )
-            try:
-                await client.views_update(
-                    view_id=view["id"], view=views.build_created_modal(reply.blocks, note=note)
-                )
-            except SLACK_FAILURES:
-                log.exception("could not tell %s that the DM failed", user)
-
-    async def handle_message_shortcut(ack, body: dict, client: AsyncWebClient) -> None:
-        await ack()
-        message = body.get("message") or {}
-        text = str(message.get("text") or "")
-        people = mentioned_users(text)
-        link, names = await asyncio.gather(
-            _permalink(client, channel_of(body), message.get("ts")), _names(client, people)
-        )
-        readable = plain(text, names).strip()
-        first_line = next((line for line in readable.splitlines() if line.strip()), "")
-        view = views.build_new_task_modal(
-            title=" ".join(first_line.split())[:MAX_TITLE],
-            description=readable[:MAX_TEXT],
-            link=link,
-            owner=people[0] if people else None,
-            metadata=json.dumps({"link": link}),
-        )
-        try:
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
-        except SLACK_FAILURES as exc:
-            log.exception("could not open the form for the message shortcut")
-            await tell(
-                ctx,
-                client,
-                body,
-                f":warning: The form did not open (Slack said `{slack_said(exc)}`). Try the "
-                "shortcut again, or type `/task add &lt;title&gt; due &lt;date&gt;`.",
-            )
-
-    async def handle_progress_submission(ack, body: dict, client: AsyncWebClient) -> None:
-        view = body["view"]
-        state, meta = view["state"]["values"], metadata(view)
-        raw = str(_value(state, ids.INPUT_PROGRESS) or "").strip()
-        if not (raw.isascii() and raw.isdigit()) or not 0 <= int(raw) <= 100:
-            await ack(
-                response_action="errors",
-                errors={ids.INPUT_PROGRESS: "A whole number from 0 to 100."},
-            )
-            return
-        task_id = _task_of(meta)
-        if task_id is None:
-            await ack(response_action="errors", errors={ids.INPUT_PROGRESS: LOST})
-            return
-        await ack()
-        note = clean(str(_value(state, ids.INPUT_NOTE) or "")).strip()
-        cmd = Command("progress", task_id=task_id, progress=int(raw), text=note or None)
-        await _submit(body, client, meta, cmd)
-
-    async def handle_blocked_submission(ack, body: dict, client: AsyncWebClient) -> None:
-        view = body["view"]
-        meta = metadata(view)
-        reason = " ".join(
-            clean(str(_value(view["state"]["values"], ids.INPUT_REASON) or "")).split()
-        )
-        if not reason:
-            await ack(
-                response_action="errors", errors={ids.INPUT_REASON: "Say what is in the way."}
-            )
-            return
-        task_id = _task_of(meta)
-        if task_id is None:
-            await ack(response_action="errors", errors={ids.INPUT_REASON: LOST})
-            return
-        await ack()
-        await _submit(body, client, meta, Command("block", task_id=task_id, text=reason))
-
-    async def _submit(body: dict, client: AsyncWebClient, meta: dict, cmd: Command) -> None:
-        """After the ack: carry it out, then say so where the button was."""
-        user = body["user"]["id"]
-        url = meta.get("response_url") if isinstance(meta.get("response_url"), str) else None
-        try:
-            reply = await off_loop(service.run, ctx, cmd, user)
-        except USER_ERRORS as exc:
-            await tell(ctx, client, body, error_text(exc), response_url=url)
-            return
-        # The message the button was on: its buttons give way to who did what.
-        if meta.get("channel") and meta.get("ts") and not meta.get("view"):
-            line = f":white_check_mark: <@{user}>: {reply.text}"  # reply.text is escaped
-            try:
-                await client.chat_update(
-                    channel=str(meta["channel"]),
-                    ts=str(meta["ts"]),
-                    text=reply.text,
-                    blocks=(reply.blocks or [])
-                    + [{"type": "context", "elements": [{"type": "mrkdwn", "text": line}]}],
-                )
-            except SLACK_FAILURES:
-                log.warning("could not update the message the button was on", exc_info=True)
-                await tell(ctx, client, body, f":white_check_mark: {reply.text}", response_url=url)
-        ctx.spawn(republish(ctx, client, reply.touched | {user}))
-        if ctx.nudge:
-            ctx.nudge()
-
     for callback_id, handler, what in (
         (ids.VIEW_NEW_TASK, handle_new_task_submission, "the new task form"),
         (ids.VIEW_PROGRESS, handle_progress_submission, "the progress form"),
         (ids.VIEW_BLOCKED, handle_blocked_submission, "the blocked form"),
     ):
         app.view(callback_id)(guarded(ctx, handler, what))
-    app.shortcut(ids.SHORTCUT_FROM_MESSAGE)(
-        guarded(ctx, handle_message_shortcut, "the message shortcut")
-    )
-
-
-async def _permalink(client: AsyncWebClient, channel: str | None, ts: object) -> str | None:
-    if not channel or not isinstance(ts, str):
-        return None
-    try:
-        return (await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
-    except SLACK_FAILURES as exc:
-        log.warning("chat.getPermalink failed: %s", slack_said(exc))
-        return None
-
-
-async def _names(client: AsyncWebClient, people: list[str]) -> dict[str, str]:
-    """Display names for the people a message mentions, so the form reads `@dana` rather than
-    a user id; whoever Slack cannot name in a second keeps their id."""
-
-    async def name(user_id: str) -> str | None:
-        try:
-            user = (await asyncio.wait_for(client.users_info(user=user_id), 1.0))["user"]
-        except SLACK_FAILURES:
-            return None
-        profile = user.get("profile") or {}
-        return profile.get("display_name") or profile.get("real_name") or user.get("name")
-
-    found = await asyncio.gather(*(name(u) for u in people[:10]))
-    return {u: n for u, n in zip(people, found, strict=False) if n}

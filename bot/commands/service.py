@@ -1,13 +1,13 @@
 """What the Slack surface does to tasks: one function per command, each owning its
-transaction, checking who may change what, and returning the reply to show.
+transaction and returning the reply to show.
 
 Handlers stay thin: parse, call one function here (in a worker thread: the database must not
-block the event loop that acks Slack), send what it returns.
+block the event loop that acks Slack), send what it returns. A change goes through the task
+service's one door, `tasks.change_task`, which checks who may make it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,36 +15,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import tasks as taskops
-from bot.commands import replies
+from bot.commands import queries
 from bot.commands.context import Context
-from bot.commands.grammar import Command, UsageError
+from bot.commands.grammar import USAGE, Command
+from bot.commands.reply import Reply
+from bot.commands.views import lists
+from bot.commands.views import tasks as task_views
+from bot.dates import Deadline
 from bot.db import reading, transaction
-from bot.models import Finding, Task
+from bot.errors import Refused, UserError
+from bot.models import BLOCKED, CANCELLED, DONE, OPEN, Task
 from bot.monitor import ladder
 from bot.monitor.alerts import task_view
+from bot.monitor.rulebook import RULEBOOK
 from bot.monitor.rules import evaluate
-
-
-class Refused(Exception):
-    """The user may not do this; the message says who may."""
-
-
-@dataclass
-class Reply:
-    text: str
-    blocks: list[dict] | None = None
-    public: bool = False
-    # Whose App Home shows something that changed: republished after the reply.
-    touched: set[str] = field(default_factory=set)
-    task_id: int | None = None
-
-
-def _check_may_change(ctx: Context, task: Task, user: str) -> None:
-    if not taskops.may_change(task, user, ctx.managers):
-        raise Refused(
-            f"Only the owner, the creator or a manager can change #{task.id}; "
-            f"ask <@{task.owner_id or task.creator_id}>."
-        )
 
 
 def _people(task: Task) -> set[str]:
@@ -53,12 +37,8 @@ def _people(task: Task) -> set[str]:
 
 def early_findings(session: Session, ctx: Context, task: Task, now: datetime) -> list[str]:
     """What the rules already see of a new task, so its creator learns it in the same reply."""
-    fired, _ = evaluate(task_view(session, task), now, ctx.monitor.policy, ctx.cal)
-    return [
-        r
-        for r in ("missing_owner", "missing_deadline", "deadline_conflict", "overdue")
-        if r in fired
-    ]
+    fired, _ = evaluate(task_view(session, task, ctx.cal), now, ctx.monitor.policy, ctx.cal)
+    return [r for r, facts in RULEBOOK.items() if facts.seen_on_creation and r in fired]
 
 
 # Verbs that only read: they work on a snapshot and never wait for a sweep that is writing.
@@ -68,8 +48,8 @@ READS = frozenset({"show", "list", "team", "help"})
 def run(
     ctx: Context, cmd: Command, user: str, *, key: str | None = None, link: str | None = None
 ) -> Reply:
-    """Carry out a parsed command for `user`. Raises UsageError, TaskError or Refused before
-    anything is stored."""
+    """Carry out a parsed command for `user`. Raises UserError (Refused: not theirs to change)
+    before anything is stored."""
     now = ctx.clock()
     if cmd.verb not in READS:
         with transaction(ctx.engine) as session:
@@ -78,16 +58,44 @@ def run(
             return _change(session, ctx, cmd, user, now)
     with reading(ctx.engine) as session:
         if cmd.verb == "show":
-            return replies.build_task_card(
-                session, ctx, taskops.get_task(session, cmd.task_id), now
-            )
+            return _card(session, ctx, taskops.get_task(session, cmd.task_id), now)
         if cmd.verb == "list":
-            return Reply(*replies.build_my_list(session, ctx, user, now, cmd.page))
+            page = queries.my_summaries(
+                session, ctx, user, now, size=lists.LIST_PAGE, number=cmd.page
+            )
+            return Reply(*lists.build_list(page))
         if cmd.verb == "team":
             if not ctx.is_manager(user):
                 raise Refused("`/task team` is for managers; `/task list` shows your own tasks.")
-            return Reply(*replies.build_team(session, ctx, now, cmd.page))
-        return Reply(*replies.build_help())
+            return Reply(
+                *lists.build_team(queries.team_cases(session, ctx, now, number=cmd.page))
+            )
+        return Reply(*lists.build_help(USAGE))
+
+
+def _card(session: Session, ctx: Context, task: Task, now: datetime) -> Reply:
+    found = queries.open_findings(session, [task.id]).get(task.id, [])
+    summary = queries.summarize(session, ctx, task, now, found)
+    text, blocks = task_views.build_task_card(
+        summary, queries.history(session, task.id), ctx.cal.local_date
+    )
+    return Reply(text, blocks, task_id=task.id)
+
+
+def _created(
+    session: Session, ctx: Context, task: Task, early: list[str], *, again: bool = False
+) -> Reply:
+    due = f"due {queries.due_label(ctx, task)}" if task.due_at else None
+    text, blocks = task_views.build_created(
+        task.id, task.title, task.owner_id, due, task.parent_id, early, again=again
+    )
+    return Reply(text, blocks, task_id=task.id)
+
+
+def _changed(session: Session, ctx: Context, task: Task, what: str, now: datetime) -> Reply:
+    found = queries.open_findings(session, [task.id]).get(task.id, [])
+    summary = queries.summarize(session, ctx, task, now, found)
+    return Reply(*task_views.build_changed(summary, what), task_id=task.id)
 
 
 def _add(
@@ -102,9 +110,7 @@ def _add(
     if key:
         existing = _made_by(session, key)
         if existing is not None:  # the same request again (a retry, a double submit)
-            return replies.created(session, ctx, existing, [], again=True)
-    if cmd.parent_id is not None:
-        taskops.get_task(session, cmd.parent_id)
+            return _created(session, ctx, existing, [], again=True)
     try:
         # A retry arriving while the first is still being stored passes the check above (on
         # PostgreSQL, which does not serialize writers up front): the key's unique index
@@ -127,8 +133,8 @@ def _add(
         existing = _made_by(session, key) if key else None
         if existing is None:
             raise
-        return replies.created(session, ctx, existing, [], again=True)
-    reply = replies.created(session, ctx, task, early_findings(session, ctx, task, now))
+        return _created(session, ctx, existing, [], again=True)
+    reply = _created(session, ctx, task, early_findings(session, ctx, task, now))
     reply.touched |= _people(task)
     return reply
 
@@ -137,51 +143,54 @@ def _made_by(session: Session, key: str) -> Task | None:
     return session.execute(select(Task).where(Task.source_key == key)).scalar_one_or_none()
 
 
-def _change(session: Session, ctx: Context, cmd: Command, user: str, now: datetime) -> Reply:
-    task = taskops.get_task(session, cmd.task_id)
-    _check_may_change(ctx, task, user)
-    before = _people(task)
-    verb, tid = cmd.verb, task.id
+def change_of(cmd: Command) -> taskops.Change:
+    """The task change a command asks for."""
+    verb = cmd.verb
     if verb == "progress":
-        old = task.progress
-        taskops.set_progress(session, tid, cmd.progress, by=user, now=now, note=cmd.text)
-        what = f"progress {old}% → {cmd.progress}%" + (" · done" if cmd.progress == 100 else "")
-    elif verb == "done":
-        taskops.complete(session, tid, by=user, now=now)
-        what = "marked done"
-    elif verb == "cancel":
-        taskops.cancel(session, tid, by=user, now=now)
-        what = "cancelled"
-    elif verb == "block":
-        taskops.block(session, tid, cmd.text or "", by=user, now=now)
-        what = "blocked; the managers' channel will hear of it at the next sweep"
-    elif verb == "unblock":
-        taskops.unblock(session, tid, by=user, now=now)
-        what = "unblocked"
-    elif verb == "assign":
-        taskops.assign(session, tid, cmd.owner, by=user, now=now)
-        what = f"now owned by <@{cmd.owner}>"
-    elif verb == "due":
-        taskops.set_due(session, tid, cmd.due.at, by=user, now=now, has_time=cmd.due.has_time)
-        what = f"due {replies.due_label(ctx, task)}"
-    else:
-        raise UsageError(f"`{verb}` is not something /task does.", "/task help")
-    reply = replies.changed(session, ctx, task, what, now)
+        return taskops.Change(progress=cmd.progress, note=cmd.text)
+    if verb == "assign":
+        return taskops.Change(owner=cmd.owner)
+    if verb == "due" and cmd.due is not None:
+        return taskops.Change(due=(cmd.due.at, cmd.due.has_time))
+    status = {"done": DONE, "cancel": CANCELLED, "block": BLOCKED, "unblock": OPEN}.get(verb)
+    if status is None:
+        raise UserError(f"`{verb}` is not something /task does.", "/task help")
+    return taskops.Change(status=status, reason=cmd.text if verb == "block" else None)
+
+
+def _change(session: Session, ctx: Context, cmd: Command, user: str, now: datetime) -> Reply:
+    before = _people(taskops.get_task(session, cmd.task_id))
+    task, done = taskops.change_task(
+        session,
+        cmd.task_id,
+        change_of(cmd),
+        by=user,
+        now=now,
+        managers=ctx.managers,
+        due_words=deadline_words(ctx, cmd.due) if cmd.due else None,
+    )
+    reply = _changed(session, ctx, task, ", ".join(done), now)
     reply.touched |= before | _people(task)
     return reply
 
 
-def snooze(ctx: Context, task_id: int, finding_id: int | None, days: int, user: str) -> Reply:
+def deadline_words(ctx: Context, due: Deadline) -> str:
+    return queries.deadline_label(ctx, due.at, due.has_time)
+
+
+def snooze(ctx: Context, task_id: int, days: int, user: str) -> Reply:
+    """Hold the owner's reminders about the task's open case (whatever message the button was
+    on, old or new: the task is what it names)."""
     now = ctx.clock()
     with transaction(ctx.engine) as session:
         task = taskops.get_task(session, task_id)
-        _check_may_change(ctx, task, user)
-        finding = session.get(Finding, finding_id) if finding_id else None
-        if finding is None or finding.task_id != task_id:
-            raise taskops.TaskError(f"That alert about #{task_id} is gone; nothing to snooze.")
+        taskops.check_may_change(task, user, ctx.managers)
+        case = ladder.open_case(session, task_id)
+        if case is None:
+            raise UserError(f"#{task_id} has no open alert any more; there is nothing to snooze.")
         until = ladder.snooze(
-            session, finding, days, by=user, now=now, policy=ctx.monitor.policy, cal=ctx.cal
+            session, case, days, by=user, now=now, policy=ctx.monitor.policy, cal=ctx.cal
         )
-        return replies.changed(
-            session, ctx, task, f"reminders snoozed until {replies.day(ctx, until)}", now
+        return _changed(
+            session, ctx, task, f"reminders snoozed until {queries.day(ctx, until)}", now
         )

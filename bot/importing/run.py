@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from bot.calendar import WorkCalendar
-from bot.commands.grammar import month_first
+from bot.dates import month_first
 from bot.db import reading
 from bot.importing.apply import Applied, apply_pages
 from bot.importing.export import Export, open_export

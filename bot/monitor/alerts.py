@@ -1,93 +1,218 @@
-"""From rows to what a message says: the task as the rules see it, the finding's fresh facts,
-and the forecast from the task's history. Shared by delivery and the dry-run preview."""
+"""From rows to what a message says: a case as it is now (its task as the rules see it, what
+fires on it now with fresh numbers, the forecast, why it resolved), and any notification in the
+outbox rendered from its cases. Shared by delivery, the dry-run preview and the buttons, which
+redraw the message they were clicked on."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.calendar import WorkCalendar
-from bot.models import Finding, Notification, SlackUser, Task
-from bot.monitor import messages
+from bot.models import LIVE_STATUSES, Case, Finding, Notification, SlackUser, Task
+from bot.monitor import conversation, messages, outbox, people
 from bot.monitor.forecast import forecast_for
-from bot.monitor.ladder import MANAGERS
 from bot.monitor.policy import Policy
-from bot.monitor.rules import RULES_BY_ID, TaskView, time_used
+from bot.monitor.rulebook import severity
+from bot.monitor.rules import TaskView, evaluate, time_used
+from bot.monitor.taskview import load_view
 
 
-def task_view(session: Session, task: Task) -> TaskView:
-    parent_due = None
-    if task.parent_id is not None:
-        parent = session.get(Task, task.parent_id)
-        parent_due = parent.due_at if parent else None
-    owner_active = True
-    if task.owner_id:
-        user = session.get(SlackUser, task.owner_id)
-        owner_active = not (user and user.deleted)
-    return TaskView(
-        id=task.id,
-        status=task.status,
-        progress=task.progress,
-        created_at=task.created_at,
-        activity_at=task.activity_at,
-        owner_id=task.owner_id,
-        owner_active=owner_active,
-        due_at=task.due_at,
-        parent_id=task.parent_id,
-        parent_due_at=parent_due,
-    )
+def task_view(session: Session, task: Task, cal: WorkCalendar) -> TaskView:
+    """What the rules see of `task` now: its parent's deadline, its owner's state, its
+    progress rolled up from its subtasks."""
+    session.flush()  # a task just created or changed in this transaction reads as it now is
+    view = load_view(session, task.id, cal)
+    assert view is not None, f"task {task.id} is gone"
+    return view
 
 
-def alert_for(
-    session: Session, task: Task, finding: Finding, now: datetime, policy: Policy, cal: WorkCalendar
+def _alert(
+    task: Task,
+    view: TaskView,
+    rule: str,
+    facts: dict,
+    case: Case,
+    now: datetime,
+    policy: Policy,
+    cal: WorkCalendar,
 ) -> messages.Alert:
-    view = task_view(session, task)
-    facts = (
-        RULES_BY_ID[finding.rule].check(view, now, policy, cal)
-        if finding.status == "open"
-        else None
-    )
     return messages.Alert(
         task_id=task.id,
         title=task.title,
-        rule=finding.rule,
-        finding_id=finding.id,
-        facts=facts or finding.facts,
-        progress=task.progress,
+        rule=rule,
+        finding_id=0,
+        facts=facts,
+        progress=view.progress,
         status=task.status,
         owner_id=task.owner_id,
         creator_id=task.creator_id,
         due_at=task.due_at,
-        opened_at=finding.opened_at,
+        opened_at=case.opened_at,
         now=now,
         cal=cal,
         used=time_used(view, now, cal),
-        forecast=forecast_for(task, now, cal),
+        forecast=forecast_for(view, now, cal),
         block_reason=task.block_reason,
         parent_id=task.parent_id,
-        reminders=finding.reminders,
+        reminders=case.reminders,
         reminder_cap=policy.reminder_cap,
-        snoozed_until=finding.snoozed_until,
+        snoozed_until=case.snoozed_until,
         snooze_max_days=policy.snooze_max_days,
-        recipient=finding.recipient,
-        activity_at=task.activity_at,
+        recipient=case.recipient,
+        activity_at=view.activity_at,
     )
 
 
+def case_view(
+    session: Session, case: Case, now: datetime, policy: Policy, cal: WorkCalendar
+) -> conversation.CaseView:
+    """The case as it is now. What fires is evaluated afresh, so a message shows a problem
+    that cleared a moment ago (a click) as cleared; a case with nothing left shows why."""
+    task = session.get(Task, case.task_id)
+    view = task_view(session, task, cal)
+    fired = evaluate(view, now, policy, cal)[0] if task.status in LIVE_STATUSES else {}
+    if case.status != "open":
+        fired = {}
+    problems = sorted(
+        (_alert(task, view, rule, facts, case, now, policy, cal) for rule, facts in fired.items()),
+        key=lambda a: -severity(a.rule),
+    )
+    reason = None if problems else _why_cleared(session, case, task, view, now, policy, cal)
+    away, until = people.away_until(
+        session.get(SlackUser, task.owner_id) if task.owner_id else None, now
+    )
+    fc = forecast_for(view, now, cal)
+    return conversation.CaseView(
+        case_id=case.id,
+        task_id=task.id,
+        title=task.title,
+        status=case.status if problems else "resolved",
+        problems=tuple(problems),
+        owner_id=task.owner_id,
+        now=now,
+        cal=cal,
+        opened_at=case.opened_at,
+        back=case.back,
+        reason=reason,
+        escalated=case.escalated_at is not None,
+        reminders=case.reminders,
+        reminder_cap=policy.reminder_cap,
+        snoozed_until=case.snoozed_until
+        if case.snoozed_until and case.snoozed_until > now
+        else None,
+        owner_away_until=until or case.owner_away_until,
+        owner_away=away,
+        notes=tuple(case.notes or ()),
+        late_days=fc.working_days_late if fc else 0,
+    )
+
+
+def _why_cleared(
+    session: Session,
+    case: Case,
+    task: Task,
+    view: TaskView,
+    now: datetime,
+    policy: Policy,
+    cal: WorkCalendar,
+) -> str:
+    """Why the case's last problems cleared, from the task as it is now and the facts they
+    opened with: those that cleared when it resolved, or those still open a moment before
+    (a click that fixed them, before the next sweep records it)."""
+    query = select(Finding).where(Finding.case_id == case.id)
+    if case.status == "open":
+        query = query.where(Finding.status == "open")
+    else:
+        query = query.where(Finding.resolved_at == case.resolved_at)
+    reasons: list[str] = []
+    for finding in session.execute(query.order_by(Finding.id)).scalars():
+        alert = _alert(task, view, finding.rule, finding.facts or {}, case, now, policy, cal)
+        reason = messages.resolution_reason(alert)
+        if reason not in reasons:
+            reasons.append(reason)
+    return "; ".join(reasons) or "cleared"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    blocks: list[dict]
+    task_ids: tuple[int, ...]  # the tasks it is about, in the order shown
+    rules: tuple[str, ...]
+    empty: bool = False  # nothing left to say: a post that should not go
+
+
 def render(
-    alert: messages.Alert, note: Notification, ref: Notification | None
-) -> tuple[str, list[dict]]:
-    """The text and blocks of one notification."""
-    reason = messages.resolution_reason(alert)
-    if note.kind == "dm":
-        return messages.build_owner_alert(alert)
-    if note.kind == "reminder":
-        return messages.build_owner_alert(alert, reminder=True)
-    if note.kind in ("escalation", "update"):
-        return messages.build_manager_alert(alert)
-    if note.kind == "resolve_edit":
-        return messages.build_resolved(alert, reason, for_managers=note.to == MANAGERS)
-    if note.kind == "resolution":
-        return messages.build_resolution_reply(alert, reason)
-    raise ValueError(f"unknown notification kind {note.kind!r}")
+    session: Session, note: Notification, now: datetime, policy: Policy, cal: WorkCalendar
+) -> Rendered:
+    """The text and blocks of a notification, from its cases as they are now. A post not yet
+    sent shows only what is still wrong (a problem that opened and cleared before its DM went
+    is never announced); an edit shows every case of the message, the resolved ones resolved."""
+    if note.kind == "edit":
+        ref = session.get(Notification, note.ref_id)
+        return _render(session, ref, now, policy, cal, posted=True)
+    return _render(session, note, now, policy, cal, posted=False)
+
+
+def redraw(
+    session: Session,
+    channel: str | None,
+    ts: str | None,
+    now: datetime,
+    policy: Policy,
+    cal: WorkCalendar,
+) -> tuple[Notification, Rendered] | None:
+    """The Vigil message at (channel, ts), as it would be drawn now; None if it is not one."""
+    if not channel or not ts:
+        return None
+    note = session.execute(
+        select(Notification).where(
+            Notification.channel == channel,
+            Notification.ts == ts,
+            Notification.kind.in_(outbox.POSTS),
+        )
+    ).scalar_one_or_none()
+    if note is None:
+        return None
+    return note, _render(session, note, now, policy, cal, posted=True)
+
+
+def _render(
+    session: Session,
+    note: Notification,
+    now: datetime,
+    policy: Policy,
+    cal: WorkCalendar,
+    *,
+    posted: bool,
+) -> Rendered:
+    cases = [session.get(Case, cid) for cid in outbox.cases_of(session, note.id)]
+    views = [case_view(session, c, now, policy, cal) for c in cases if c is not None]
+    if not posted:
+        views = [v for v in views if v.open] if note.kind != "thread" else views
+    if not views:
+        return Rendered("", [], (), (), empty=True)
+    kind = note.kind
+    if kind in ("dm", "reminder"):
+        text, blocks = conversation.build_owner_message(views, reminder=kind == "reminder")
+    elif kind == "digest":
+        day = date.fromisoformat(
+            (note.key or "digest:").split(":", 1)[1] or cal.local_date(now).isoformat()
+        )
+        text, blocks = conversation.build_digest(views, day)
+        views = sorted(views, key=conversation.CaseView.weight)
+    elif kind == "escalation":
+        text, blocks = conversation.build_entry(views[0])
+    elif kind == "thread":
+        ref = session.get(Notification, note.ref_id) if note.ref_id else None
+        text, blocks = conversation.build_thread_reply(
+            views[0], joined=bool(ref and ref.kind == "digest")
+        )
+    else:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    rules = tuple(dict.fromkeys(a.rule for v in views for a in v.problems))
+    return Rendered(text, blocks, tuple(v.task_id for v in views), rules)

@@ -1,15 +1,15 @@
-"""The forecast: at the pace observed so far, when will the task finish, and how late is that.
+"""The forecast: at the pace the reports show, when will the task finish, and how late is that.
 
-The pace is progress gained per hour of working time since the task started, measured up to
-`now` (so a stall slows the pace, as it should). With no progress yet there is no pace and no
-forecast: the message says so rather than invent a date.
+The pace is the progress of the latest report over the working time from the task's start to
+that report. Between two reports progress is unknown, not low, so the silence since the last
+report does not slow the pace (a stall is `stalled`'s to say). With no report yet there is no
+pace and no forecast: a message says so rather than invent a date.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
 
 from bot.calendar import WorkCalendar
 
@@ -24,36 +24,37 @@ class Forecast:
 def forecast(
     *,
     start: datetime,
-    start_progress: int,
     progress: int,
+    reported_at: datetime | None,
     due_at: datetime | None,
-    now: datetime,
     cal: WorkCalendar,
+    resume_at: datetime | None = None,
 ) -> Forecast | None:
-    if progress >= 100 or progress <= start_progress:
+    """From the report at `reported_at`; the rest of the work counted from `resume_at` when
+    later (a date to offer someone today, rather than one already past)."""
+    if reported_at is None or progress <= 0 or progress >= 100:
         return None
-    spent = cal.working_seconds(start, now)
+    spent = cal.working_seconds(start, reported_at)
     if spent <= 0:
         return None
-    pace = (progress - start_progress) / spent  # points per working second
-    finish = cal.after_working_seconds(max(now, start), (100 - progress) / pace)
-    finish_day = cal.local_date(finish - timedelta(microseconds=1))
+    pace = progress / spent  # points per working second
+    begin = max(reported_at, resume_at) if resume_at else reported_at
+    finish = cal.after_working_seconds(begin, (100 - progress) / pace)
+    finish_day = cal.due_day(finish)
     late = 0
     if due_at is not None:
-        due_day = cal.local_date(due_at - timedelta(microseconds=1))
-        late = cal.working_days_between(due_day, finish_day)
+        late = cal.working_days_between(cal.due_day(due_at), finish_day)
     return Forecast(finish_day, late, pace * cal.day_seconds())
 
 
-def forecast_for(task: Any, now: datetime, cal: WorkCalendar) -> Forecast | None:
-    """The forecast of a task from its own columns: every task starts at 0% when it is created,
-    and its progress column is the newest of its progress events, so the pace since the start
-    needs no read of the history."""
+def forecast_for(task, now: datetime, cal: WorkCalendar) -> Forecast | None:  # type: ignore[no-untyped-def]
+    """The forecast of a task (a rules' view, with `progress`, `reported_at`, `created_at`,
+    `due_at`), as `behind_pace` judges it: from the latest report. (`now` is not used: the
+    silence since the report changes nothing.)"""
     return forecast(
         start=task.created_at,
-        start_progress=0,
         progress=task.progress,
+        reported_at=task.reported_at,
         due_at=task.due_at,
-        now=now,
         cal=cal,
     )

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.monitor.people import Person
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,6 @@ class DeliveryError(Exception):
     def __init__(self, kind: str, error: str, retry_after: float | None = None) -> None:
         super().__init__(error)
         self.kind, self.error, self.retry_after = kind, error, retry_after
-
-
-@dataclass(frozen=True)
-class UserInfo:
-    id: str
-    tz: str | None
-    deleted: bool
-    name: str | None
 
 
 def make_client(
@@ -104,23 +97,26 @@ class SlackGateway:
         return self._dm_channels[user_id]
 
     async def post(
-        self, channel: str, text: str, blocks: list[dict], thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict],
+        thread_ts: str | None = None,
+        metadata: dict | None = None,
     ) -> tuple[str, str]:
+        """`metadata` (an event type and payload) travels with the message: Vigil puts the
+        notification's id there, so that what was being sent at a crash can be found again."""
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
+        if metadata:
+            kwargs["metadata"] = metadata
         resp = await self._call(self.client.chat_postMessage(**kwargs))
         return resp["channel"], resp["ts"]
 
     async def update(self, channel: str, ts: str, text: str, blocks: list[dict]) -> None:
         await self._call(self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks))
 
-    async def user_info(self, user_id: str) -> UserInfo:
+    async def user_info(self, user_id: str) -> Person:
         resp = await self._call(self.client.users_info(user=user_id))
-        user = resp["user"]
-        return UserInfo(
-            id=user_id,
-            tz=user.get("tz"),
-            deleted=bool(user.get("deleted")),
-            name=user.get("real_name") or user.get("name"),
-        )
+        return Person.from_slack({**resp["user"], "id": user_id})

@@ -1,176 +1,320 @@
-"""The escalation ladder: what each open finding is owed, decided from the log of what was
-actually sent.
+"""The escalation ladder of a case: one conversation per task, as quiet as it can be
+(product.md §4). Decided from the case's record of what was actually sent; nothing here talks
+to Slack or reads a clock.
 
-1. a finding opens: the owner (no owner: the creator) is owed a DM; `overdue` and `blocked`
-   also go to the managers at once;
-2. the escalation window after the DM was settled, still open: one managers' message;
-3. once a working day, at most `reminder_cap` times: a reminder to the owner, and the
-   managers' message edited in place;
-4. resolved: pending messages are cancelled, sent ones edited, and the managers' thread gets
-   one reply.
-
-Decisions are rows in `notification`, written in the same transaction as the finding. Delivery
-sends them later and records what Slack said; nothing here talks to Slack or reads a clock.
+1. A case opens: its owner (no owner: the creator) is to be told, in the person's pending DM
+   if one is waiting (every case due in the same sweep, or waiting for the same start of their
+   working day, goes in one DM). A problem joining or clearing edits the messages that show it.
+2. Still open an escalation window after the owner was told (`overdue` and "I'm blocked" at
+   once; an owner who is away at once too): the managers hear of it, in the day's digest (or
+   a message of its own: "I'm blocked", or with `digest=off`).
+3. Still open: at most `reminder_cap` reminders, `reminder_every_days` apart, all of one
+   person's due the same day in one DM. Snoozing holds them, never the managers.
+4. Its last finding clears: resolved, and every message that shows it edited to say why; a
+   message of its own gets one reply in its thread.
+5. A case that opens again within `regress_days` of resolving is the same case, "back": the
+   same messages edited, one short reminder (one of its cap), its escalation where it was.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.calendar import WorkCalendar
-from bot.models import Event, Finding, Notification
+from bot.errors import UserError
+from bot.models import Case, Event, Finding
+from bot.monitor import outbox
+from bot.monitor.outbox import MANAGERS
 from bot.monitor.policy import Policy
-from bot.monitor.rules import RULES_BY_ID
-
-MANAGERS = "managers"  # the `to` of a notification meant for the managers' channel
-POSTS = ("dm", "reminder", "escalation")  # kinds that ping someone
+from bot.monitor.rulebook import RULEBOOK
 
 
-def _queue(
-    session: Session, finding: Finding, kind: str, to: str, now: datetime, ref_id: int | None = None
-) -> Notification:
-    note = Notification(
-        finding_id=finding.id,
-        task_id=finding.task_id,
-        kind=kind,
-        to=to,
-        ref_id=ref_id,
-        decided_at=now,
-        not_before=now,
+def open_rules(session: Session, case_id: int) -> list[str]:
+    return list(
+        session.execute(
+            select(Finding.rule).where(Finding.case_id == case_id, Finding.status == "open")
+        ).scalars()
     )
-    session.add(note)
-    return note
 
 
-def escalation_due(finding: Finding, policy: Policy, cal: WorkCalendar) -> datetime | None:
-    window = policy.escalation_window(finding.rule)
-    if finding.dm_at is None:
+def open_case(session: Session, task_id: int) -> Case | None:
+    return session.execute(
+        select(Case).where(Case.task_id == task_id, Case.status == "open")
+    ).scalar_one_or_none()
+
+
+# -- when ------------------------------------------------------------------------------------
+def escalation_due(
+    case: Case, rules: list[str], policy: Policy, cal: WorkCalendar
+) -> datetime | None:
+    if case.told_at is None or case.escalated_at is not None:
         return None
-    due = cal.shift_working_days(finding.dm_at, window)
-    if finding.snoozed_until and finding.rule not in ("overdue", "blocked"):
-        due = max(due, finding.snoozed_until)
+    at_once = case.owner_away_until is not None or any(
+        RULEBOOK[r].managers_at_once for r in rules if r in RULEBOOK
+    )
+    window = policy.overdue_escalation_days if at_once else policy.escalation_days
+    return cal.shift_working_days(case.told_at, window)
+
+
+def reminder_due(
+    case: Case, rules: list[str], policy: Policy, cal: WorkCalendar
+) -> datetime | None:
+    if case.told_at is None or case.reminders >= policy.reminder_cap:
+        return None
+    if not any(RULEBOOK[r].dm_owner for r in rules if r in RULEBOOK):
+        return None  # blocked alone: the owner asked for help, it is the managers' now
+    due = cal.shift_working_days(case.last_reminder_at or case.told_at, policy.reminder_every_days)
+    if case.snoozed_until:
+        due = max(due, case.snoozed_until)
     return due
 
 
-def reminder_due(finding: Finding, policy: Policy, cal: WorkCalendar) -> datetime | None:
-    if finding.dm_at is None or finding.reminders >= policy.reminder_cap:
-        return None
-    if not RULES_BY_ID[finding.rule].dm_owner:
-        return None
-    due = cal.shift_working_days(finding.last_reminder_at or finding.dm_at, 1)
-    if finding.snoozed_until:
-        due = max(due, finding.snoozed_until)
-    return due
+def digest_time(day: date, policy: Policy, cal: WorkCalendar) -> datetime:
+    return datetime.combine(day, policy.digest_at, cal.tz).astimezone(UTC)
 
 
-def next_action(finding: Finding, policy: Policy, cal: WorkCalendar) -> datetime | None:
-    if finding.status != "open":
+def next_digest(now: datetime, policy: Policy, cal: WorkCalendar) -> tuple[date, datetime]:
+    """The working day whose digest a case escalating at `now` is in, and when it is posted:
+    today's if it is a working day (posted at `digest_at`, or now if later, while the day's
+    hours last), else the next working day's."""
+    today = cal.local_date(now)
+    end_of_hours = datetime.combine(today, policy.day_end, cal.tz).astimezone(UTC)
+    if cal.is_working_day(today) and now < end_of_hours:
+        return today, max(now, digest_time(today, policy, cal))
+    day = cal.next_working_day(today)
+    return day, digest_time(day, policy, cal)
+
+
+def next_action(
+    case: Case, rules: list[str], now: datetime, policy: Policy, cal: WorkCalendar
+) -> datetime | None:
+    if case.status != "open":
         return None
-    times = [reminder_due(finding, policy, cal)]
-    if finding.escalated_at is None:
-        times.append(escalation_due(finding, policy, cal))
+    times = [escalation_due(case, rules, policy, cal), reminder_due(case, rules, policy, cal)]
+    if case.escalated_at is not None and policy.digest:
+        times.append(next_digest(now + timedelta(seconds=1), policy, cal)[1])
     times = [t for t in times if t is not None]
     return min(times) if times else None
 
 
-def open_finding(
+def _plan(session: Session, case: Case, now: datetime, policy: Policy, cal: WorkCalendar) -> None:
+    case.next_action_at = next_action(case, open_rules(session, case.id), now, policy, cal)
+    session.add(case)
+
+
+# -- opening, joining, clearing ----------------------------------------------------------------
+def on_findings(
     session: Session,
-    *,
     task_id: int,
-    rule: str,
-    facts: dict,
-    recipient: str,
-    now: datetime,
-    policy: Policy,
-) -> Finding:
-    finding = Finding(task_id=task_id, rule=rule, opened_at=now, facts=facts, recipient=recipient)
-    session.add(finding)
-    session.flush()
-    if RULES_BY_ID[rule].dm_owner:
-        _queue(session, finding, "dm", recipient, now)
-    else:
-        finding.dm_at = now  # nobody to DM first: the ladder starts from here
-    if policy.escalation_window(rule) == 0 or not RULES_BY_ID[rule].dm_owner:
-        _queue(session, finding, "escalation", MANAGERS, now)
-        finding.escalated_at = now
-    return finding
-
-
-def settle_dm(finding: Finding, at: datetime, policy: Policy, cal: WorkCalendar) -> None:
-    """The first DM was sent (or cannot be): the escalation window runs from here."""
-    if finding.dm_at is None:
-        finding.dm_at = at
-        finding.next_action_at = next_action(finding, policy, cal)
-
-
-def advance(
-    session: Session,
-    finding: Finding,
+    opened: list[Finding],
+    cleared: list[Finding],
     *,
     recipient: str,
     now: datetime,
     policy: Policy,
     cal: WorkCalendar,
-) -> list[Notification]:
-    """Whatever the finding is owed at `now`: an escalation, a reminder, an edit."""
-    queued: list[Notification] = []
-    escalated_before = finding.escalated_at is not None
-    due = escalation_due(finding, policy, cal)
-    if not escalated_before and due is not None and now >= due:
-        queued.append(_queue(session, finding, "escalation", MANAGERS, now))
-        finding.escalated_at = now
-    due = reminder_due(finding, policy, cal)
-    if due is not None and now >= due:
-        finding.reminders += 1
-        finding.last_reminder_at = now
-        queued.append(_queue(session, finding, "reminder", recipient, now))
-        # The managers' message shows the reminder count: refresh it in place. One posted in
-        # this same step is built fresh already.
-        escalation = _escalation_of(session, finding) if escalated_before else None
-        if escalation is not None and escalation.status in ("sent", "pending"):
-            queued.append(_queue(session, finding, "update", MANAGERS, now, ref_id=escalation.id))
-    finding.next_action_at = next_action(finding, policy, cal)
-    session.add(finding)
-    return queued
-
-
-def _escalation_of(session: Session, finding: Finding) -> Notification | None:
-    return session.execute(
-        select(Notification).where(
-            Notification.finding_id == finding.id, Notification.kind == "escalation"
+) -> None:
+    """The task's findings changed: open (or bring back) its case, show what joined or cleared
+    on the messages that show it, resolve it when nothing is left."""
+    case = open_case(session, task_id)
+    if case is not None and case.recipient != recipient:
+        # A new owner (or the creator, the owner gone): they are told, with reminders afresh.
+        case.recipient, case.told_at, case.reminders, case.last_reminder_at = (
+            recipient,
+            None,
+            0,
+            None,
         )
+        _tell(session, case, "dm", now)
+    if opened:
+        if case is None:
+            case = _reopen(session, task_id, recipient, now, policy, cal) or _new(
+                session, task_id, recipient, [f.rule for f in opened], now
+            )
+        for finding in opened:
+            finding.case_id = case.id
+            session.add(finding)
+        session.flush()
+    if case is None:
+        return
+    if cleared and not open_rules(session, case.id):
+        resolve(session, case, now, cal)
+        return
+    outbox.edit_all(session, case, now, cal.local_date(now).isoformat())
+    _plan(session, case, now, policy, cal)
+
+
+def _new(session: Session, task_id: int, recipient: str, rules: list[str], now: datetime) -> Case:
+    case = Case(task_id=task_id, opened_at=now, recipient=recipient)
+    session.add(case)
+    session.flush()
+    if any(RULEBOOK[r].dm_owner for r in rules if r in RULEBOOK):
+        _tell(session, case, "dm", now)
+    else:
+        case.told_at = now  # "I'm blocked": the owner asked; it is the managers' at once
+    return case
+
+
+def _tell(session: Session, case: Case, kind: str, now: datetime) -> None:
+    """Into the person's pending DM (or reminder) of this kind, or a new one."""
+    to = case.recipient or ""
+    note = outbox.pending_for(session, kind, to) or outbox.queue(session, kind, to, now)
+    outbox.link(session, note, case)
+
+
+def _reopen(
+    session: Session, task_id: int, recipient: str, now: datetime, policy: Policy, cal: WorkCalendar
+) -> Case | None:
+    """The task's case resolved within `regress_days`, opened again: "back"."""
+    last = session.execute(
+        select(Case)
+        .where(Case.task_id == task_id, Case.status == "resolved")
+        .order_by(Case.resolved_at.desc())
+        .limit(1)
     ).scalar_one_or_none()
+    if last is None or last.resolved_at is None:
+        return None
+    if cal.shift_working_days(last.resolved_at, policy.regress_days) < now:
+        return None
+    last.status, last.resolved_at = "open", None
+    last.back += 1
+    session.add(last)
+    session.flush()
+    if last.recipient != recipient:  # someone else's now: they are told afresh
+        last.recipient, last.told_at, last.reminders, last.last_reminder_at = (
+            recipient,
+            None,
+            0,
+            None,
+        )
+    if last.told_at is not None and last.reminders < policy.reminder_cap:
+        last.reminders += 1  # one short reminder pointing at it, one of its cap
+        last.last_reminder_at = now
+        _tell(session, last, "reminder", now)
+    elif last.told_at is None:
+        _tell(session, last, "dm", now)
+    return last
 
 
-def resolve(session: Session, finding: Finding, now: datetime) -> list[Notification]:
-    """Close the episode: cancel what was never sent, edit what was, reply once in the thread."""
-    finding.status, finding.resolved_at, finding.next_action_at = "resolved", now, None
-    session.add(finding)
-    queued: list[Notification] = []
-    sent_notes = session.execute(
-        select(Notification).where(Notification.finding_id == finding.id).order_by(Notification.id)
+def resolve(session: Session, case: Case, now: datetime, cal: WorkCalendar) -> None:
+    """Nothing wrong any more: every message that shows it says so and why; what was never
+    sent about it is not sent; a message of its own gets one reply in its thread."""
+    case.status, case.resolved_at, case.next_action_at = "resolved", now, None
+    session.add(case)
+    for note in outbox.messages_of(session, case.id, outbox.POSTS):
+        if note.status == "pending" and note.kind in outbox.TO_PEOPLE + ("thread",):
+            outbox.unlink(session, note, case)
+        elif note.kind == "escalation" and note.status == "sent":
+            reply = outbox.queue(
+                session, "thread", MANAGERS, now, ref_id=note.id, task_id=case.task_id
+            )
+            outbox.link(session, reply, case)
+    outbox.edit_all(session, case, now, cal.local_date(now).isoformat())
+
+
+# -- the steps of an open case -------------------------------------------------------------------
+def advance(
+    session: Session, case: Case, *, now: datetime, policy: Policy, cal: WorkCalendar
+) -> None:
+    """Whatever the case is owed at `now`: the managers, a reminder, today's digest."""
+    rules = open_rules(session, case.id)
+    due = escalation_due(case, rules, policy, cal)
+    if due is not None and now >= due:
+        escalate(session, case, rules, now, policy, cal)
+    due = reminder_due(case, rules, policy, cal)
+    if due is not None and now >= due:
+        case.reminders += 1
+        case.last_reminder_at = now
+        _tell(session, case, "reminder", now)
+    if case.escalated_at is not None and policy.digest:
+        daily_digest(session, now, policy, cal)
+    _plan(session, case, now, policy, cal)
+
+
+def escalate(
+    session: Session, case: Case, rules: list[str], now: datetime, policy: Policy, cal: WorkCalendar
+) -> None:
+    case.escalated_at = now
+    session.add(case)
+    own = not policy.digest or "blocked" in rules
+    if own and not outbox.messages_of(session, case.id, ("escalation",)):
+        note = outbox.queue(session, "escalation", MANAGERS, now, task_id=case.task_id)
+        outbox.link(session, note, case)
+    if policy.digest:
+        join_digest(session, case, now, policy, cal)
+
+
+def join_digest(
+    session: Session, case: Case, now: datetime, policy: Policy, cal: WorkCalendar
+) -> None:
+    """Into the digest of the day: waiting to be posted, it shows the case when it goes;
+    posted already, it is edited to add the case, with one reply in its thread naming it."""
+    day, at = next_digest(now, policy, cal)
+    digest = outbox.by_key(session, f"digest:{day.isoformat()}")
+    if digest is None:
+        _new_digest(session, day, at, now)
+        return
+    if session.get(outbox.CaseMessage, (digest.id, case.id)) is not None:
+        return
+    outbox.link(session, digest, case)
+    if digest.status == "sent":
+        outbox.edit(session, digest, now)
+        if not outbox.messages_of(session, case.id, ("escalation",)):
+            # One reply naming it; a case with a message of its own has been named already.
+            reply = outbox.queue(
+                session, "thread", MANAGERS, now, ref_id=digest.id, task_id=case.task_id
+            )
+            outbox.link(session, reply, case)
+
+
+def daily_digest(session: Session, now: datetime, policy: Policy, cal: WorkCalendar) -> None:
+    """Today's digest, once it is time, if there is anything in it: every escalated open case."""
+    day = cal.local_date(now)
+    if not cal.is_working_day(day) or now < digest_time(day, policy, cal):
+        return
+    if outbox.by_key(session, f"digest:{day.isoformat()}") is None:
+        _new_digest(session, day, now, now)
+
+
+def _new_digest(session: Session, day: date, at: datetime, now: datetime) -> None:
+    escalated = session.execute(
+        select(Case).where(Case.status == "open", Case.escalated_at.is_not(None)).order_by(Case.id)
     ).scalars()
-    for note in sent_notes:
-        if note.status == "pending" and note.kind in (*POSTS, "update"):
-            note.status, note.error = "cancelled", "finding resolved before it was sent"
-            session.add(note)
-        elif note.status == "sent" and note.kind in POSTS:
-            queued.append(_queue(session, finding, "resolve_edit", note.to, now, ref_id=note.id))
-            if note.kind == "escalation":
-                queued.append(_queue(session, finding, "resolution", MANAGERS, now, ref_id=note.id))
-    return queued
+    cases = list(escalated)
+    if not cases:
+        return
+    digest = outbox.queue(
+        session, "digest", MANAGERS, now, not_before=at, key=f"digest:{day.isoformat()}"
+    )
+    for case in cases:
+        outbox.link(session, digest, case)
 
 
-class SnoozeError(ValueError):
-    pass
+def told(
+    session: Session,
+    case: Case,
+    at: datetime,
+    policy: Policy,
+    cal: WorkCalendar,
+    *,
+    away_until: datetime | None = None,
+) -> None:
+    """The owner was told (or cannot be: away, or gone): the escalation window runs from here.
+    An owner who is away sends the case to the managers at once, saying until when."""
+    if away_until is not None:
+        case.owner_away_until = away_until
+    if case.told_at is None:
+        case.told_at = at
+    _plan(session, case, at, policy, cal)
 
 
+# -- the owner's snooze --------------------------------------------------------------------------
 def snooze(
     session: Session,
-    finding: Finding,
+    case: Case,
     days: int,
     *,
     by: str,
@@ -178,24 +322,30 @@ def snooze(
     policy: Policy,
     cal: WorkCalendar,
 ) -> datetime:
-    """Hold the owner's reminders (and, but for `overdue`, the escalation) for working days."""
-    if finding.status != "open":
-        raise SnoozeError("That alert has already cleared; there is nothing to snooze.")
+    """Hold the owner's reminders for working days; never the managers. Snoozing to the same
+    day again changes nothing."""
+    if case.status != "open":
+        raise UserError("That alert has already cleared; there is nothing to snooze.")
     if not 1 <= days <= policy.snooze_max_days:
-        raise SnoozeError(f"Snooze for 1 to {policy.snooze_max_days} working days.")
+        raise UserError(f"Snooze for 1 to {policy.snooze_max_days} working days.")
     until = cal.shift_working_days(now, days)
-    finding.snoozed_until = until
-    finding.next_action_at = next_action(finding, policy, cal)
-    session.add(finding)
+    if case.snoozed_until is not None and cal.local_date(case.snoozed_until) == cal.local_date(
+        until
+    ):
+        return case.snoozed_until
+    case.snoozed_until = until
+    _plan(session, case, now, policy, cal)
     # History, not progress: a snooze never restarts the stall clock.
     session.add(
         Event(
-            task_id=finding.task_id,
+            task_id=case.task_id,
             at=now,
             actor=by,
             kind="snooze",
             new=until.isoformat(),
-            note=f"{finding.rule} for {days} working day(s)",
+            note=f"reminders for {days} working day(s)",
         )
     )
+    # The managers' entry says it is snoozed, until when.
+    outbox.edit_all(session, case, now, cal.local_date(now).isoformat())
     return until

@@ -8,11 +8,12 @@ carry the buttons that fix it in one click.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from bot.calendar import WorkCalendar
 from bot.monitor.forecast import Forecast
+from bot.monitor.rulebook import RULEBOOK
 from bot.slack import ids
 from bot.slack.blocks import (
     Block,
@@ -25,25 +26,9 @@ from bot.slack.blocks import (
     escape,
     mention,
     option,
-    section,
     static_select,
-    task_ref,
     users_select,
 )
-
-RULE_TITLES = {
-    "missing_owner": "no owner",
-    "missing_deadline": "no deadline",
-    "overdue": "overdue",
-    "stalled": "stalled",
-    "behind_pace": "behind pace",
-    "deadline_conflict": "due after its parent",
-    "blocked": "blocked",
-}
-NO_LONGER = RULE_TITLES | {
-    "missing_owner": "without an owner",
-    "missing_deadline": "without a deadline",
-}
 
 
 @dataclass(frozen=True)
@@ -75,7 +60,7 @@ class Alert:
     def due_day(self) -> date | None:
         if self.due_at is None:
             return None
-        return self.cal.local_date(self.due_at - timedelta(microseconds=1))
+        return self.cal.due_day(self.due_at)
 
     def open_for(self) -> str:
         days = self.cal.working_days_between(
@@ -93,65 +78,58 @@ def _days(n: object) -> str:
 
 def _iso_day(value: object, cal: WorkCalendar) -> str:
     instant = datetime.fromisoformat(str(value))
-    return day_label(cal.local_date(instant - timedelta(microseconds=1)))
+    return day_label(cal.due_day(instant))
 
 
 def problem(alert: Alert) -> tuple[str, str, str]:
-    """(what is wrong, why it matters, what clears it), in words and numbers."""
+    """(what is wrong, why it matters, what clears it), in words and numbers; the last two
+    from the rulebook."""
+    facts = RULEBOOK.get(alert.rule)
+    why = facts.why.format(stall_days=alert.facts.get("stall_days", 3)) if facts else ""
+    clears = facts.clears if facts else ""
+    if alert.rule == "deadline_conflict":
+        clears = (
+            f"Move this deadline to {_iso_day(alert.facts['parent_due_at'], alert.cal)} or earlier."
+        )
+    return _what(alert), why, clears
+
+
+def _what(alert: Alert) -> str:
     f, cal = alert.facts, alert.cal
     if alert.rule == "missing_owner":
         if f.get("why") == "owner left":
-            what = f"has an owner who has left Slack ({mention(str(f.get('owner')))})"
-        else:
-            what = "has no owner"
-        return what, "Work nobody owns is work nobody is doing.", "Assign an owner."
+            return f"has an owner who has left Slack ({mention(str(f.get('owner')))})"
+        return "has no owner"
     if alert.rule == "missing_deadline":
-        return (
-            "has no deadline",
-            "Without a date nobody can tell whether it is late.",
-            "Set a deadline.",
-        )
+        return "has no deadline"
     if alert.rule == "overdue":
         late = int(f.get("working_days_late", 0))
         due = day_label(alert.due_day()) if alert.due_at else "?"
         when = "today" if late == 0 else f"{_days(late)} ago"
-        return (
-            f"is overdue: it was due {due} ({when}) and is at {alert.progress}%",
-            "The deadline has passed and the work is not done.",
-            "Mark it done, or move the deadline to a date you can keep.",
-        )
+        return f"is overdue: it was due {due} ({when}) and is at {alert.progress}%"
     if alert.rule == "stalled":
         since = day_label(cal.local_date(datetime.fromisoformat(str(f["since"]))))
         n = int(f.get("working_days", 0))
         return (
             f"has had no progress since {since}: this is working day {n} without any, "
-            f"at {alert.progress}%",
-            f"Nothing has moved for more than {_days(f.get('stall_days', 3))}.",
-            "Record progress, mark it done, or say you are blocked.",
+            f"at {alert.progress}%"
         )
     if alert.rule == "behind_pace":
+        late = int(f.get("working_days_late", 0))
+        finish = f.get("finish_day")
+        when = f" it finishes {day_label(date.fromisoformat(str(finish)))}," if finish else ""
         return (
-            f"is behind pace: {f.get('time_used')}% of its time is used and it is "
-            f"{alert.progress}% done",
-            f"Progress is {f.get('behind_by')} points behind the time used "
-            f"(the limit is {f.get('tolerance')}).",
-            "Record progress, or move the deadline to one the pace can meet.",
+            f"is behind pace: at the pace of its reports ({f.get('pace_per_day')} points a "
+            f"working day, {f.get('progress')}% reported){when} {_days(late)} late"
         )
     if alert.rule == "deadline_conflict":
         return (
             f"is due {_iso_day(f['due_at'], cal)}, {_days(f.get('working_days_after'))} after "
-            f"its parent #{f.get('parent')} (due {_iso_day(f['parent_due_at'], cal)})",
-            "A subtask due after its parent makes the parent late too.",
-            f"Move this deadline to {_iso_day(f['parent_due_at'], cal)} or earlier.",
+            f"its parent #{f.get('parent')} (due {_iso_day(f['parent_due_at'], cal)})"
         )
     if alert.rule == "blocked":
-        reason = escape(alert.block_reason or "no reason given")
-        return (
-            f"is blocked: {reason}",
-            "The owner has asked for help.",
-            "Remove the obstacle, reassign, or move the deadline; then unblock it.",
-        )
-    return (f"has a finding {alert.rule}", "", "")
+        return f"is blocked: {escape(alert.block_reason or 'no reason given')}"
+    return f"has a finding {alert.rule}"
 
 
 def forecast_line(alert: Alert) -> str:
@@ -167,7 +145,7 @@ def forecast_line(alert: Alert) -> str:
     return line + ", on time."
 
 
-def _numbers(alert: Alert) -> Block:
+def numbers(alert: Alert) -> Block:
     parts = [bars(alert.progress, alert.used), f"owner {mention(alert.owner_id)}"]
     if alert.due_at:
         parts.append(f"due {day_label(alert.due_day())}")
@@ -175,7 +153,14 @@ def _numbers(alert: Alert) -> Block:
 
 
 def _block(alert: Alert, part: str) -> str:
-    return ids.context_block_id(alert.task_id, alert.finding_id, part)
+    # The task is enough: a click acts on the task, and a snooze on its open case.
+    return ids.context_block_id(alert.task_id, None, part)
+
+
+def _act(action_id: str, alert: Alert) -> str:
+    """Unique within a message that shows several tasks (a batched DM, the digest); the
+    handlers match the action id with its suffix."""
+    return ids.unique(action_id, str(alert.task_id))
 
 
 def _progress_options(current: int) -> list[Block]:
@@ -184,93 +169,43 @@ def _progress_options(current: int) -> list[Block]:
     ]
 
 
-def owner_buttons(alert: Alert) -> list[Block]:
-    """set progress, done, I'm blocked, snooze; move the deadline; assign where it helps."""
+def owner_buttons(alert: Alert, rules: frozenset[str] = frozenset()) -> list[Block]:
+    """set progress, done, I'm blocked, snooze; move the deadline; assign where it helps
+    (`rules`: every problem the task has now; `alert`, the one whose day the picker offers)."""
     first: list[Block] = [
         static_select(
-            "Set progress", ids.ACTION_PROGRESS_SELECT, _progress_options(alert.progress)
+            "Set progress",
+            _act(ids.ACTION_PROGRESS_SELECT, alert),
+            _progress_options(alert.progress),
         ),
-        button("Other progress…", ids.ACTION_PROGRESS_OTHER, "other"),
-        button("Done", ids.ACTION_DONE, "done", style="primary"),
+        button("Other progress…", _act(ids.ACTION_PROGRESS_OTHER, alert), "other"),
+        button("Done", _act(ids.ACTION_DONE, alert), "done", style="primary"),
     ]
     if alert.status != "blocked":
-        first.append(button("I'm blocked", ids.ACTION_BLOCKED, "blocked", style="danger"))
+        first.append(
+            button("I'm blocked", _act(ids.ACTION_BLOCKED, alert), "blocked", style="danger")
+        )
     snooze = [
         option(f"Snooze {n} working day{'s' if n > 1 else ''}", str(n))
         for n in range(1, alert.snooze_max_days + 1)
     ]
-    first.append(static_select("Snooze", ids.ACTION_SNOOZE, snooze))
+    first.append(static_select("Snooze", _act(ids.ACTION_SNOOZE, alert), snooze))
     second: list[Block] = [
-        datepicker("Move the deadline", ids.ACTION_MOVE_DEADLINE, _offered_day(alert))
+        datepicker("Move the deadline", _act(ids.ACTION_MOVE_DEADLINE, alert), offered_day(alert))
     ]
-    if alert.rule == "missing_owner":
-        second.append(users_select("Assign an owner", ids.ACTION_ASSIGN))
+    if "missing_owner" in rules or alert.rule == "missing_owner":
+        second.append(users_select("Assign an owner", _act(ids.ACTION_ASSIGN, alert)))
     return [actions(_block(alert, "fix"), first), actions(_block(alert, "plan"), second)]
 
 
-def _offered_day(alert: Alert) -> date | None:
+def offered_day(alert: Alert) -> date | None:
     """The forecast finish day when there is one; for a conflict, the parent's deadline."""
     if alert.rule == "deadline_conflict":
-        return alert.cal.local_date(
-            datetime.fromisoformat(str(alert.facts["parent_due_at"])) - timedelta(microseconds=1)
-        )
+        return alert.cal.due_day(datetime.fromisoformat(str(alert.facts["parent_due_at"])))
     if alert.forecast is not None:
-        return alert.forecast.finish_day
+        # Never a day already past: the picker would refuse it.
+        return max(alert.forecast.finish_day, alert.cal.local_date(alert.now))
     return None
-
-
-def build_owner_alert(alert: Alert, *, reminder: bool = False) -> tuple[str, list[Block]]:
-    what, why, clears = problem(alert)
-    lead = "Reminder: " if reminder else ""
-    text = f"{lead}#{alert.task_id} {escape(alert.title)} {what}."
-    head = f":warning: {lead}{task_ref(alert.task_id, alert.title)} {what}."
-    if reminder:
-        head += f" (reminder {alert.reminders} of {alert.reminder_cap})"
-    details = f"*Why:* {why}\n*{forecast_line(alert)}*\n*Clears when:* {clears}"
-    blocks = [section(head), _numbers(alert), section(details)] + owner_buttons(alert)
-    return text, blocks
-
-
-def build_manager_alert(alert: Alert) -> tuple[str, list[Block]]:
-    what, why, _ = problem(alert)
-    opened = f"open {alert.open_for()}"
-    if alert.reminders:
-        opened += f", owner reminded {alert.reminders}×"
-    text = f"#{alert.task_id} {escape(alert.title)} {what}. Owner: {mention(alert.owner_id)}."
-    head = (
-        f":rotating_light: {task_ref(alert.task_id, alert.title)} {what}.\n"
-        f"Owner {mention(alert.owner_id)} · {RULE_TITLES.get(alert.rule, alert.rule)} · {opened}"
-    )
-    elements = [
-        users_select("Reassign", ids.ACTION_REASSIGN),
-        datepicker("Move the deadline", ids.ACTION_MOVE_DEADLINE, _offered_day(alert)),
-    ]
-    if alert.owner_id:
-        elements.append(button("Ping owner", ids.ACTION_PING_OWNER, "ping"))
-    blocks = [
-        section(head),
-        _numbers(alert),
-        context(f"Why: {why}  ·  {forecast_line(alert)}"),
-        actions(_block(alert, "manage"), elements),
-    ]
-    return text, blocks
-
-
-def build_resolved(alert: Alert, reason: str, *, for_managers: bool) -> tuple[str, list[Block]]:
-    """The edit that replaces a DM or the managers' message once the finding clears."""
-    label = NO_LONGER.get(alert.rule, alert.rule)
-    text = f"Resolved: #{alert.task_id} {escape(alert.title)} is no longer {label}: {reason}."
-    head = f":white_check_mark: {task_ref(alert.task_id, alert.title)} is no longer *{label}*: {reason}."
-    blocks = [section(head), _numbers(alert)]
-    if for_managers:
-        blocks.append(context(f"Was open {alert.open_for()}."))
-    return text, blocks
-
-
-def build_resolution_reply(alert: Alert, reason: str) -> tuple[str, list[Block]]:
-    label = NO_LONGER.get(alert.rule, alert.rule)
-    text = f"#{alert.task_id} is no longer {label} after {alert.open_for()}: {reason}."
-    return text, [section(f":white_check_mark: {text}")]
 
 
 def resolution_reason(alert: Alert) -> str:

@@ -7,14 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import time
 
-RULE_IDS = (
-    "missing_owner",
-    "missing_deadline",
-    "overdue",
-    "stalled",
-    "behind_pace",
-    "deadline_conflict",
-)
+from bot.monitor.rulebook import RULE_IDS, RULEBOOK
 
 
 class PolicyError(ValueError):
@@ -24,11 +17,18 @@ class PolicyError(ValueError):
 @dataclass(frozen=True)
 class Policy:
     stall_days: int = 3
-    pace_tolerance: int = 25  # points of progress below the share of time used
     pace_min_used: int = 25  # percent of working time used before pace is judged
+    # How late the reports' pace must finish to be "clearly" late: more than both of these.
+    pace_late_days: int = 1  # working days
+    pace_late_share: int = 10  # percent of the task's working duration
     escalation_days: int = 1  # working days from the owner's DM to the managers' channel
     overdue_escalation_days: int = 0
-    reminder_cap: int = 5
+    reminder_cap: int = 2  # reminders to the owner per case; then the digest carries it
+    reminder_every_days: int = 2  # working days between them
+    regress_days: int = 5  # a case opening again this soon after resolving is the same case
+    ping_cap: int = 3  # messages from Vigil to one person on a working day, at most
+    digest: bool = True  # the managers' daily digest; off: a message of its own per case
+    digest_at: time = time(9, 30)  # in the team's zone, on working days
     snooze_days: int = 1
     snooze_max_days: int = 3
     day_start: time = time(9, 0)
@@ -40,16 +40,17 @@ class Policy:
         return rule not in self.disabled
 
     def escalation_window(self, rule: str) -> int:
-        return (
-            self.overdue_escalation_days if rule in ("overdue", "blocked") else self.escalation_days
-        )
+        facts = RULEBOOK.get(rule)
+        at_once = facts is not None and facts.managers_at_once
+        return self.overdue_escalation_days if at_once else self.escalation_days
 
     def fingerprint(self) -> str:
         """Changes whenever a setting that decides a rule's outcome changes."""
         decisive = (
             self.stall_days,
-            self.pace_tolerance,
             self.pace_min_used,
+            self.pace_late_days,
+            self.pace_late_share,
             self.day_start,
             self.day_end,
             tuple(sorted(self.disabled)),
@@ -68,6 +69,15 @@ class Policy:
                 raise PolicyError(f"policy override {pair!r} should look like stall_days=3")
             if key == "working_hours":
                 changes["day_start"], changes["day_end"] = _parse_hours(value)
+            elif key == "digest":
+                if value.lower() not in ("on", "off"):
+                    raise PolicyError("digest is on or off, e.g. digest=off")
+                changes["digest"] = value.lower() == "on"
+            elif key == "digest_at":
+                try:
+                    changes["digest_at"] = time.fromisoformat(value)
+                except ValueError:
+                    raise PolicyError("digest_at is a time of day, e.g. digest_at=09:30") from None
             elif key == "disabled":
                 rules = frozenset(r.strip() for r in value.split(",") if r.strip())
                 unknown = sorted(rules - set(RULE_IDS))
@@ -85,7 +95,8 @@ class Policy:
                     raise PolicyError(f"{key} cannot be negative")
                 changes[key] = number
             else:
-                names = sorted(k for k in known if k not in ("day_start", "day_end"))
+                names = sorted(k for k in known if k not in ("day_start", "day_end", "digest", "digest_at"))
+                names += ["digest", "digest_at"]
                 raise PolicyError(
                     f"unknown policy key {key!r}; known: {', '.join(names + ['working_hours'])}"
                 )

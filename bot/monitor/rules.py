@@ -1,9 +1,14 @@
 """The monitor's checks: pure functions of (task, now, policy, calendar).
 
-A task's history enters through two values derived from its events: `activity_at`, when the
-stall clock last restarted (creation, a progress change, a reassignment; never the bot's own
-messages, notes or snoozes), and `progress`, the newest progress event, which with
-`created_at` gives the forecast its pace.
+A task's history enters through values derived from its events: `activity_at`, when the
+stall clock last restarted (creation, a progress change, a reassignment, an unblock; never the
+bot's own messages, notes or snoozes), `progress` and `reported_at`, the latest progress report
+and when it was made, which with `created_at` give the pace the reports show. Between two
+reports progress is unknown, not low: pace is judged as of the latest report, and the silence
+since it is `stalled`'s concern alone. A parent's progress and report come from its subtasks
+(`rollup.py`), and an owner who is away (their Slack status) stops the stall clock.
+
+Where one problem explains another, the stronger one speaks (the rulebook's `mutes`).
 
 Each rule has a `check_*` that says whether it fires now and why, in numbers, and a `wake_*`
 that says when, with nothing else changing, its answer could next change. The sweep uses the
@@ -15,11 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.calendar import WorkCalendar
 from bot.models import BLOCKED, OPEN
+from bot.monitor.forecast import forecast
 from bot.monitor.policy import Policy
+from bot.monitor.rulebook import RULEBOOK
 
 Facts = dict[str, object]
 
@@ -38,6 +45,19 @@ class TaskView:
     due_at: datetime | None = None
     parent_id: int | None = None
     parent_due_at: datetime | None = None
+    reported_at: datetime | None = None  # the latest progress report (None: none yet)
+    # The owner's latest spell away (Slack status), and whether it has an end yet.
+    away_from: datetime | None = None
+    away_until: datetime | None = None
+    behind_pace_open: bool = False  # for the rule's hysteresis
+    subtasks: int = 0  # how many subtasks its progress comes from
+
+    def away_at(self, now: datetime) -> bool:
+        return (
+            self.away_from is not None
+            and self.away_from <= now
+            and (self.away_until is None or now < self.away_until)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +65,6 @@ class Rule:
     id: str
     check: Callable[[TaskView, datetime, Policy, WorkCalendar], Facts | None]
     wake: Callable[[TaskView, datetime, Policy, WorkCalendar], datetime | None] | None = None
-    dm_owner: bool = True  # blocked goes straight to the managers: the owner asked for help
 
 
 # -- missing_owner ------------------------------------------------------------------------
@@ -71,7 +90,7 @@ def check_overdue(task: TaskView, now: datetime, policy: Policy, cal: WorkCalend
     if task.due_at is None or now < task.due_at:
         return None
     late = cal.working_days_between(
-        cal.local_date(task.due_at - timedelta(seconds=1)), cal.local_date(now)
+        cal.due_day(task.due_at), cal.local_date(now)
     )
     return {"due_at": task.due_at.isoformat(), "working_days_late": late, "progress": task.progress}
 
@@ -83,19 +102,32 @@ def wake_overdue(
 
 
 # -- stalled ------------------------------------------------------------------------------
-def stall_threshold(task: TaskView, policy: Policy, cal: WorkCalendar) -> datetime:
-    """The start of the (N+1)th working day after the day the stall clock last restarted:
-    with N = 3 and progress on a Monday, the start of Friday."""
-    day = cal.add_working_days(cal.local_date(task.activity_at), policy.stall_days + 1)
-    return cal.start_of_day(day)
+def _paused_days(task: TaskView, now: datetime, cal: WorkCalendar) -> int:
+    """Working days the owner was away since the stall clock last restarted: they do not count."""
+    if task.away_from is None:
+        return 0
+    start = max(task.away_from, task.activity_at)
+    end = min(task.away_until or now, now)
+    if end <= start:
+        return 0
+    return cal.working_days_between(cal.local_date(start), cal.local_date(end))
+
+
+def stall_threshold(task: TaskView, policy: Policy, cal: WorkCalendar, now: datetime) -> datetime:
+    """The start of the (N+1)th working day after the day the stall clock last restarted,
+    counting no day the owner was away: with N = 3 and progress on a Monday, the start of
+    Friday."""
+    days = policy.stall_days + 1 + _paused_days(task, now, cal)
+    return cal.start_of_day(cal.add_working_days(cal.local_date(task.activity_at), days))
 
 
 def check_stalled(task: TaskView, now: datetime, policy: Policy, cal: WorkCalendar) -> Facts | None:
-    if task.status != OPEN:
+    if task.status != OPEN or task.away_at(now):
         return None
-    if now < stall_threshold(task, policy, cal):
+    if now < stall_threshold(task, policy, cal, now):
         return None
     days = cal.working_days_between(cal.local_date(task.activity_at), cal.local_date(now))
+    days -= _paused_days(task, now, cal)
     # The day in progress counts once it has begun; the day of the last update does not.
     return {
         "since": task.activity_at.isoformat(),
@@ -110,7 +142,9 @@ def wake_stalled(
 ) -> datetime | None:
     if task.status != OPEN:
         return None
-    threshold = stall_threshold(task, policy, cal)
+    if task.away_at(now):
+        return task.away_until  # None: the status changing (an event) will wake it
+    threshold = stall_threshold(task, policy, cal, now)
     return threshold if now < threshold else None
 
 
@@ -125,47 +159,66 @@ def time_used(task: TaskView, now: datetime, cal: WorkCalendar) -> float | None:
     return min(1.0, cal.working_seconds(task.created_at, now) / total)
 
 
+def pace_judged_from(task: TaskView, policy: Policy, cal: WorkCalendar) -> datetime | None:
+    """When pace starts being judged: once `pace_min_used`% of the working time is used."""
+    if task.due_at is None:
+        return None
+    total = cal.working_seconds(task.created_at, task.due_at)
+    if total <= 0:
+        return None
+    return cal.after_working_seconds(task.created_at, total * policy.pace_min_used / 100)
+
+
 def check_behind_pace(
     task: TaskView, now: datetime, policy: Policy, cal: WorkCalendar
 ) -> Facts | None:
-    if task.due_at is None or now >= task.due_at:
+    """At the pace the reports show (progress per working day from the start to the latest
+    report), the task finishes clearly after its deadline: more than `pace_late_days` working
+    days and more than `pace_late_share`% of its working duration late. Judged as of the
+    latest report, so the silence after it changes nothing; a task with no report yet is not
+    started, which `stalled` covers. Once fired, it holds until the forecast is back within
+    the deadline, so that it does not flap around its threshold."""
+    if task.status != OPEN or task.due_at is None or now >= task.due_at:
         return None  # past the deadline it is overdue's to say
-    used = time_used(task, now, cal)
-    if used is None:
+    if task.reported_at is None or task.progress <= 0:
         return None
-    used_pct = used * 100
-    if used_pct < policy.pace_min_used or used_pct - task.progress <= policy.pace_tolerance:
+    judged_from = pace_judged_from(task, policy, cal)
+    if judged_from is None or now < judged_from:
+        return None
+    fc = forecast(
+        start=task.created_at,
+        progress=task.progress,
+        reported_at=task.reported_at,
+        due_at=task.due_at,
+        cal=cal,
+    )
+    if fc is None:
+        return None
+    duration = cal.working_seconds(task.created_at, task.due_at) / cal.day_seconds()
+    clearly = fc.working_days_late > max(policy.pace_late_days, duration * policy.pace_late_share / 100)
+    if not (clearly or (task.behind_pace_open and fc.working_days_late > 0)):
         return None
     return {
-        "time_used": round(used_pct),
         "progress": task.progress,
-        "behind_by": round(used_pct - task.progress),
-        "tolerance": policy.pace_tolerance,
+        "reported_at": task.reported_at.isoformat(),
+        "pace_per_day": round(fc.pace_per_day, 1),
+        "finish_day": fc.finish_day.isoformat(),
+        "working_days_late": fc.working_days_late,
+        "time_used": round(100 * (time_used(task, now, cal) or 0)),
     }
 
 
 def wake_behind_pace(
     task: TaskView, now: datetime, policy: Policy, cal: WorkCalendar
 ) -> datetime | None:
-    if task.due_at is None or now >= task.due_at:
+    """The verdict moves only with a report (which wakes the task itself), when judging starts,
+    and at the deadline, where `overdue` takes over."""
+    if task.status != OPEN or task.due_at is None or now >= task.due_at:
         return None
-    total = cal.working_seconds(task.created_at, task.due_at)
-    if total <= 0:
-        return None
-    share = max(policy.pace_min_used, task.progress + policy.pace_tolerance) / 100
-    if share >= 1:
-        return task.due_at  # never behind before the deadline; wake to hand over to overdue
-    # One working second past the crossing, because the rule wants strictly more than the
-    # tolerance: a crossing that falls at the end of a working day is not met until the next
-    # one begins, and the wake must not be parked outside working hours.
-    crossing = cal.after_working_seconds(task.created_at, share * total + 1)
-    if crossing > now:
-        return crossing
-    # Already past it: firing now, it changes only at the deadline (overdue takes over); not
-    # firing (a rounding hair short), look again in a moment.
-    if check_behind_pace(task, now, policy, cal) is not None:
-        return task.due_at
-    return now + timedelta(seconds=1)
+    judged_from = pace_judged_from(task, policy, cal)
+    if judged_from is not None and now < judged_from and task.reported_at is not None:
+        return judged_from
+    return task.due_at
 
 
 # -- deadline_conflict --------------------------------------------------------------------
@@ -195,7 +248,7 @@ RULES: tuple[Rule, ...] = (
     Rule("stalled", check_stalled, wake_stalled),
     Rule("behind_pace", check_behind_pace, wake_behind_pace),
     Rule("deadline_conflict", check_deadline_conflict),
-    Rule("blocked", check_blocked, dm_owner=False),
+    Rule("blocked", check_blocked),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
@@ -203,7 +256,8 @@ RULES_BY_ID = {rule.id: rule for rule in RULES}
 def evaluate(
     task: TaskView, now: datetime, policy: Policy, cal: WorkCalendar
 ) -> tuple[dict[str, Facts], datetime | None]:
-    """Every rule that fires for `task` now, and when to look again if nothing changes."""
+    """Every rule that fires for `task` now, less those a stronger one mutes, and when to look
+    again if nothing changes."""
     fired: dict[str, Facts] = {}
     wake: datetime | None = None
     for rule in RULES:
@@ -216,4 +270,5 @@ def evaluate(
             at = rule.wake(task, now, policy, cal)
             if at is not None and (wake is None or at < wake):
                 wake = at
-    return fired, wake
+    muted = {m for rule in fired for m in RULEBOOK[rule].mutes}
+    return {rule: facts for rule, facts in fired.items() if rule not in muted}, wake

@@ -16,17 +16,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, func, or_, select, update
-from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from bot.db import after_cursor, reading, transaction
-from bot.models import LIVE_STATUSES, Finding, Notification, SlackUser, State, Task
+from bot.models import LIVE_STATUSES, Case, Finding, Notification, State, Task
 from bot.monitor import ladder, lease
-from bot.monitor.alerts import alert_for, render
+from bot.monitor.alerts import render
 from bot.monitor.delivery import Deliverer, DeliveryReport, Sent
-from bot.monitor.ladder import MANAGERS
 from bot.monitor.monitor import Monitor
-from bot.monitor.rules import TaskView, evaluate
+from bot.monitor.outbox import MANAGERS
+from bot.monitor.rollup import Subtask
+from bot.monitor.rules import evaluate
+from bot.monitor.taskview import TASKS, subtasks_of, view_of
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,8 @@ EPOCH_KEY = (datetime(1970, 1, 1).astimezone(), 0)
 class Preview:
     kind: str
     to: str
-    task_id: int
-    rule: str
+    tasks: str  # "#12, #14"
+    rules: str
     text: str
 
 
@@ -74,7 +75,7 @@ class SweepReport:
         if self.dry_run:
             lines.append(f"  would send       {len(self.preview)}")
             lines += [
-                f"    {p.kind:<12} to {p.to:<12} #{p.task_id} {p.rule}: {p.text}"
+                f"    {p.kind:<12} to {p.to:<12} {p.tasks} {p.rules}: {p.text}"
                 for p in self.preview
             ]
         else:
@@ -91,48 +92,23 @@ class SweepReport:
 
 
 # -- evaluation --------------------------------------------------------------------------
-_PARENT, _OWNER = aliased(Task), aliased(SlackUser)
-# What the rules read of a task: one row each, with its parent's deadline and whether its
-# owner left. Built once and bound per page: statement construction is most of a small
-# sweep's cost.
-_COLUMNS = (
-    Task.id,
-    Task.status,
-    Task.progress,
-    Task.created_at,
-    Task.activity_at,
-    Task.owner_id,
-    Task.creator_id,
-    Task.due_at,
-    Task.parent_id,
-    Task.next_check_at,
-    _PARENT.due_at,
-    _OWNER.deleted,
-)
-_TASKS = (
-    select(*_COLUMNS)
-    .outerjoin(_PARENT, _PARENT.id == Task.parent_id)
-    .outerjoin(_OWNER, _OWNER.id == Task.owner_id)
-)
 _TASK_PAGE = (
-    _TASKS.where(
+    TASKS.where(
         Task.next_check_at <= bindparam("now"),
         after_cursor(Task.next_check_at, Task.id),
     )
     .order_by(Task.next_check_at, Task.id)
     .limit(bindparam("page"))
 )
-_TASKS_BY_ID = _TASKS.where(Task.id.in_(bindparam("ids", expanding=True)))
-_FINDING_PAGE = (
-    select(Finding, Task.owner_id, Task.creator_id, _OWNER.deleted)
-    .join(Task, Task.id == Finding.task_id)
-    .outerjoin(_OWNER, _OWNER.id == Task.owner_id)
+_TASKS_BY_ID = TASKS.where(Task.id.in_(bindparam("ids", expanding=True)))
+_CASE_PAGE = (
+    select(Case)
     .where(
-        Finding.status == "open",
-        Finding.next_action_at <= bindparam("now"),
-        after_cursor(Finding.next_action_at, Finding.id),
+        Case.status == "open",
+        Case.next_action_at <= bindparam("now"),
+        after_cursor(Case.next_action_at, Case.id),
     )
-    .order_by(Finding.next_action_at, Finding.id)
+    .order_by(Case.next_action_at, Case.id)
     .limit(bindparam("page"))
 )
 _SET_WAKE = (
@@ -150,25 +126,11 @@ def _page_params(now: datetime, after: tuple, m: Monitor) -> dict:
     return {"now": now, "after_at": after[0], "after_id": after[1], "page": m.page_size}
 
 
-def _judge(row, now: datetime, m: Monitor) -> tuple[dict, datetime | None]:  # type: ignore[no-untyped-def]
+def _judge(row, subtasks: list[Subtask], now: datetime, m: Monitor) -> tuple[dict, datetime | None]:  # type: ignore[no-untyped-def]
     """The rules' verdict on one row: what fires (rule -> facts) and when to look again."""
-    (tid, status, progress, created, activity, owner_id, _creator, due, parent_id, _nc,
-     parent_due, owner_gone) = row  # fmt: skip
-    if status not in LIVE_STATUSES:
+    if row[1] not in LIVE_STATUSES:
         return {}, None
-    view = TaskView(
-        id=tid,
-        status=status,
-        progress=progress,
-        created_at=created,
-        activity_at=activity,
-        owner_id=owner_id,
-        owner_active=not owner_gone,
-        due_at=due,
-        parent_id=parent_id,
-        parent_due_at=parent_due,
-    )
-    return evaluate(view, now, m.policy, m.cal)
+    return evaluate(view_of(row, subtasks, m.cal), now, m.policy, m.cal)
 
 
 def _apply(
@@ -185,23 +147,32 @@ def _apply(
     for row, (fired, wake) in verdicts:
         tid, owner_id, creator, owner_gone = row[0], row[5], row[6], row[11]
         current = open_findings.get(tid, {})
-        for rule, facts in fired.items():
-            if rule not in current:
-                recipient = owner_id if owner_id and not owner_gone else creator
-                ladder.open_finding(
-                    session,
-                    task_id=tid,
-                    rule=rule,
-                    facts=facts,
-                    recipient=recipient,
-                    now=now,
-                    policy=m.policy,
-                )
-                report.opened += 1
+        opened = [
+            Finding(task_id=tid, rule=rule, opened_at=now, facts=facts)
+            for rule, facts in fired.items()
+            if rule not in current
+        ]
+        cleared = []
         for rule, finding_id in current.items():
             if rule not in fired:
-                ladder.resolve(session, session.get(Finding, finding_id), now)
-                report.resolved += 1
+                finding = session.get(Finding, finding_id)
+                finding.status, finding.resolved_at = "resolved", now
+                cleared.append(finding)
+        if opened or cleared:
+            session.add_all(opened)
+            session.flush()
+            ladder.on_findings(
+                session,
+                tid,
+                opened,
+                cleared,
+                recipient=owner_id if owner_id and not owner_gone else creator,
+                now=now,
+                policy=m.policy,
+                cal=m.cal,
+            )
+            report.opened += len(opened)
+            report.resolved += len(cleared)
         wakes.append({"tid": tid, "wake": wake})
     if wakes:
         session.execute(_SET_WAKE, wakes)
@@ -215,7 +186,8 @@ def _check_page(
     rows = session.execute(_TASK_PAGE, _page_params(now, after, m)).all()
     if not rows:
         return None
-    _apply(session, now, m, [(row, _judge(row, now, m)) for row in rows], report)
+    subs = subtasks_of(session, [row[0] for row in rows])
+    _apply(session, now, m, [(row, _judge(row, subs.get(row[0], []), now, m)) for row in rows], report)
     report.checked += len(rows)
     return (rows[-1][_NEXT_CHECK], rows[-1][0]) if len(rows) == m.page_size else None
 
@@ -233,17 +205,24 @@ def _check_page_beside_others(
     when its change made it due after `now`."""
     with reading(m.engine) as session:
         rows = session.execute(_TASK_PAGE, _page_params(now, after, m)).all()
+        subs = subtasks_of(session, [row[0] for row in rows])
     if not rows:
         return None
-    judged = {row[0]: (row, _judge(row, now, m)) for row in rows}
+    judged = {row[0]: (row, _judge(row, subs.get(row[0], []), now, m)) for row in rows}
     with transaction(m.engine) as session:
         verdicts = []
+        changed: list = []
         for row in session.execute(_TASKS_BY_ID, {"ids": list(judged)}):
             seen, verdict = judged[row[0]]
             if row != seen:
                 if row[_NEXT_CHECK] is None or row[_NEXT_CHECK] > now:
                     continue
-                verdict = _judge(row, now, m)
+                changed.append(row)
+                continue
+            verdicts.append((row, verdict))
+        fresh = subtasks_of(session, [row[0] for row in changed])
+        for row in changed:
+            verdict = _judge(row, fresh.get(row[0], []), now, m)
             verdicts.append((row, verdict))
         _apply(session, now, m, verdicts, report)
     report.checked += len(rows)
@@ -251,14 +230,13 @@ def _check_page_beside_others(
 
 
 def _ladder_page(session: Session, now: datetime, m: Monitor, after: tuple) -> tuple | None:
-    rows = session.execute(_FINDING_PAGE, _page_params(now, after, m)).all()
-    if not rows:
+    cases = list(session.execute(_CASE_PAGE, _page_params(now, after, m)).scalars())
+    if not cases:
         return None
-    last = (rows[-1][0].next_action_at, rows[-1][0].id)
-    for finding, owner_id, creator, owner_gone in rows:
-        recipient = owner_id if owner_id and not owner_gone else creator
-        ladder.advance(session, finding, recipient=recipient, now=now, policy=m.policy, cal=m.cal)
-    return last if len(rows) == m.page_size else None
+    last = (cases[-1].next_action_at, cases[-1].id)
+    for case in cases:
+        ladder.advance(session, case, now=now, policy=m.policy, cal=m.cal)
+    return last if len(cases) == m.page_size else None
 
 
 def _decide(
@@ -293,6 +271,13 @@ def _decide_beside_others(now: datetime, m: Monitor, report: SweepReport) -> Non
             after = _ladder_page(session, now, m, after)
 
 
+def _ladder_again(now: datetime, m: Monitor) -> None:
+    after: tuple | None = EPOCH_KEY
+    while after is not None:
+        with transaction(m.engine) as session:
+            after = _ladder_page(session, now, m, after)
+
+
 # -- the sweep ---------------------------------------------------------------------------
 def _fingerprint(m: Monitor) -> str:
     return f"{m.policy.fingerprint()}:{m.cal.timezone}:{m.cal.holiday_country}"
@@ -320,7 +305,7 @@ def _prepare(session: Session, now: datetime, m: Monitor, report: SweepReport) -
 _DUE = select(
     or_(
         exists().where(Task.next_check_at <= bindparam("now")),
-        exists().where(Finding.status == "open", Finding.next_action_at <= bindparam("now")),
+        exists().where(Case.status == "open", Case.next_action_at <= bindparam("now")),
         exists().where(
             Notification.status == "pending", Notification.not_before <= bindparam("now")
         ),
@@ -386,14 +371,12 @@ def _decide_and_roll_back(now: datetime, m: Monitor, report: SweepReport) -> Non
                 .order_by(Notification.not_before, Notification.id)
             ).scalars()
             for note in due:
-                task, finding = (
-                    session.get(Task, note.task_id),
-                    session.get(Finding, note.finding_id),
-                )
-                ref = session.get(Notification, note.ref_id) if note.ref_id else None
-                text, _ = render(alert_for(session, task, finding, now, m.policy, m.cal), note, ref)
+                shown = render(session, note, now, m.policy, m.cal)
+                if shown.empty:
+                    continue
                 to = (m.manager_channel or "managers") if note.to == MANAGERS else note.to
-                report.preview.append(Preview(note.kind, to, note.task_id, finding.rule, text))
+                tasks = ", ".join(f"#{t}" for t in shown.task_ids)
+                report.preview.append(Preview(note.kind, to, tasks, ", ".join(shown.rules), shown.text))
         finally:
             session.rollback()
             m.settings_checked = checked  # what the dry run saw was rolled back
@@ -418,7 +401,16 @@ async def run_sweep(m: Monitor, now: datetime, *, dry_run: bool = False) -> Swee
             report.checked, report.opened, report.resolved = counts
         else:
             await m.db(_decide_and_commit, now, m, report)
-        report.delivery = await Deliverer(m, held).deliver_due(now)
+        deliverer = Deliverer(m, held)
+        report.delivery = await deliverer.deliver_due(now)
+        if any(s.kind == "dm" for s in report.delivery.sent):
+            # An owner told now starts what is owed at once ("overdue" and "I'm blocked" go to
+            # the managers as the owner is told): one more step of the ladder, and its messages.
+            await m.db(_ladder_again, now, m)
+            more = await deliverer.deliver_due(now)
+            report.delivery.sent += more.sent
+            report.delivery.deferred += more.deferred
+            report.delivery.held += more.held
     finally:
         await m.db(_finish, m, holder, now)
     return report

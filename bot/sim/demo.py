@@ -15,14 +15,6 @@ from bot.sim.scenario import load_scenario
 from bot.sim.simulate import transcript
 from bot.slack.blocks import day_label
 
-ARROWS = {
-    "dm": "DM",
-    "reminder": "reminder",
-    "escalation": "managers",
-    "update": "managers (edited)",
-    "resolution": "resolved",
-}
-
 
 def demo_path() -> Path:
     return Path(str(resources.files("bot.sim") / "scenarios" / "demo.yaml"))
@@ -34,63 +26,52 @@ def _plain(text: str, names: dict[str, str]) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def shown(messages: list[Message]) -> list[Message]:
-    """What the conversation shows: every new message, and one line per resolution. A
-    resolution edits each message it clears and, when the managers heard of it, replies in
-    their thread; the reply says it there, and a finding only the owner heard of is shown
-    by the edit of their DM."""
-    replied = {(m.task, m.rules, m.at) for m in messages if m.kind == "resolution" and not m.edit}
-    out, seen = [], set()
-    for m in messages:
-        if not m.edit:
-            out.append(m)
-        elif m.kind == "resolution":
-            episode = (m.task, m.rules, m.at)
-            if episode not in replied and episode not in seen:
-                seen.add(episode)
-                out.append(m)
-    return out
-
-
 def render_conversation(result: ReplayResult) -> str:
+    """Every message as the people would see it, day by day: new messages, replies in a thread
+    (indented), and edits of a message already there, marked as edits (they notify nobody)."""
     scenario = result.scenario
     cal = calendar_for(scenario)
     names = {p.id: p.name or p.id for p in scenario.people}
     names[scenario.channel] = "#managers"
     lines: list[str] = []
     day = None
-    for msg in shown(result.messages):
+    for msg in result.messages:
         local = msg.at.astimezone(cal.tz)
         if local.date() != day:
             day = local.date()
             lines.append("")
             lines.append(f"{day_label(day)} {day.year}")
         who = names.get(msg.to, msg.to)
-        lines.append(f"  {local:%H:%M}  {_kind(msg, who):<26} {_plain(msg.text, names)}")
+        lines.append(f"  {local:%H:%M}  {_kind(msg, who):<28} {_plain(msg.text, names)}")
     return "\n".join(lines)
 
 
 def _kind(msg: Message, who: str) -> str:
+    if msg.edit:
+        return f"  ✎ edited ({who})"
+    if msg.thread:
+        return f"  ↳ in the thread ({who})"
     if msg.kind in ("dm", "reminder"):
-        return f"{ARROWS[msg.kind]} → {who}"
-    if msg.kind == "resolution":
-        return f"✓ DM to {who} edited" if msg.edit else f"✓ {who}"
+        return f"{'DM' if msg.kind == 'dm' else 'reminder'} → {who}"
+    if msg.kind == "digest":
+        return f"digest → {who}"
     return f"→ {who}"
 
 
 def summary(result: ReplayResult) -> str:
-    counts: dict[str, int] = {}
-    for msg in result.messages:
-        if not msg.edit:
-            counts[msg.kind] = counts.get(msg.kind, 0) + 1
-    resolved = sum(1 for m in shown(result.messages) if m.kind == "resolution")
-    quiet = [k for k in result.final if k not in {m.task for m in result.messages}]
+    pings = [m for m in result.messages if not m.edit]
+    counts = {kind: sum(1 for m in pings if m.kind == kind) for kind in ("dm", "reminder", "digest", "escalation")}
+    threads = sum(1 for m in pings if m.thread)
+    own = sum(1 for m in pings if m.kind == "escalation" and not m.thread)
+    edits = len(result.messages) - len(pings)
+    named = {t for m in result.messages for t in m.tasks}
+    quiet = [k for k in result.final if k not in named]
     return (
-        f"{result.sweeps} sweeps; {counts.get('dm', 0)} DMs, {counts.get('reminder', 0)} reminders, "
-        f"{counts.get('escalation', 0)} managers' messages, {resolved} findings resolved "
-        f"({counts.get('resolution', 0)} of them in the managers' thread). {len(quiet)} of "
-        f"{len(result.final)} tasks went to plan and Vigil said nothing about them: silence "
-        "means on track."
+        f"{result.sweeps} sweeps; {counts['dm']} DMs, {counts['reminder']} reminders, "
+        f"{counts['digest']} managers' digests, {own} managers' "
+        f"messages of their own, {threads} replies in a thread, {edits} edits of a message "
+        f"already there (an edit notifies nobody). {len(quiet)} of {len(result.final)} tasks "
+        "went to plan and Vigil said nothing about them: silence means on track."
     )
 
 
@@ -126,7 +107,7 @@ async def slack_tour() -> list[str]:
     import tempfile
 
     from bot.slack import ids
-    from bot.standin.server import SlackStandIn
+    from bot.standin import SlackStandIn
     from bot.standin.wire import MANAGERS, SlackWire, settle
 
     names = {"UMARCUS": "Marcus", "UOMAR": "Omar"}

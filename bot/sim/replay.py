@@ -18,19 +18,20 @@ from sqlalchemy import func, select
 from bot import tasks as service
 from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine, transaction
-from bot.models import Event, Finding, Notification, Task
-from bot.monitor import ladder
+from bot.errors import Refused, UserError
+from bot.models import Case, Event, Notification, Task
+from bot.monitor import ladder, people
+from bot.monitor.delivery import Sent
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
-from bot.sim.scenario import Scenario, ScenarioTask, Update
-from bot.standin.server import SlackStandIn
+from bot.sim.scenario import Away, Scenario, ScenarioTask, Update
+from bot.standin import SlackStandIn
 
 TOKEN = "xoxb-standin"
-KINDS = {"resolve_edit": "resolution"}  # the transcript's names for delivery's kinds
 _WAKE = select(
     select(func.min(Task.next_check_at)).scalar_subquery(),
-    select(func.min(Finding.next_action_at)).where(Finding.status == "open").scalar_subquery(),
+    select(func.min(Case.next_action_at)).where(Case.status == "open").scalar_subquery(),
     select(func.min(Notification.not_before))
     .where(Notification.status == "pending")
     .scalar_subquery(),
@@ -41,11 +42,17 @@ _WAKE = select(
 class Message:
     at: datetime
     to: str
-    kind: str
-    task: str
+    kind: str  # dm, reminder, escalation, digest, update, resolution
+    tasks: tuple[str, ...]  # the keys of every task it is about, in the order shown
     rules: tuple[str, ...]
     text: str
-    edit: bool = False  # an earlier message changed in place, not a new one
+    edit: bool = False  # an earlier message changed in place, not a new one (notifies nobody)
+    thread: bool = False  # a reply in a thread
+
+    @property
+    def task(self) -> str | None:
+        """The one task it is about, or None when it is about several."""
+        return self.tasks[0] if len(self.tasks) == 1 else None
 
     def as_json(self) -> dict:
         return {
@@ -53,9 +60,11 @@ class Message:
             "to": self.to,
             "kind": self.kind,
             "task": self.task,
+            "tasks": list(self.tasks),
             "rules": list(self.rules),
-            "text": self.text,
             "edit": self.edit,
+            "thread": self.thread,
+            "text": self.text,
         }
 
 
@@ -109,8 +118,30 @@ def _timeline(scenario: Scenario) -> list[Action]:
     return sorted(actions, key=lambda a: (a.at, a.update is not None, depth[a.task.key], a.seq))
 
 
-class Refused(Exception):
-    """Someone changed a task they may not change: Slack would refuse it, and so does this."""
+def _status_timeline(scenario: Scenario) -> list[tuple[datetime, str, Away | None]]:
+    """Each away spell as two moments: the status set when it starts, cleared when it ends."""
+    moments: list[tuple[datetime, str, Away | None]] = []
+    for person in scenario.people:
+        for away in person.away:
+            moments.append((away.start, person.id, away))
+            if away.until <= scenario.end:
+                moments.append((away.until, person.id, None))
+    return sorted(moments, key=lambda m: (m[0], m[2] is not None))
+
+
+async def _tell_status(
+    standin: SlackStandIn, monitor: Monitor, moments: list[tuple[datetime, str, Away | None]]
+) -> None:
+    """What Slack would know and say when a status changes: the profile (the stand-in's
+    `users.info`) and a `user_change` event (the monitor's hook, when it has one)."""
+    for at, user, away in moments:
+        if away is None:
+            event = standin.set_status(user, "", "", 0)
+        else:
+            event = standin.set_status(user, away.text, away.emoji, int(away.until.timestamp()))
+        # As the bot's `user_change` listener records it.
+        with transaction(monitor.engine) as session:
+            people.record(session, people.Person.from_slack(event["user"]), at)
 
 
 def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
@@ -118,7 +149,7 @@ def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
     (it becomes a warning in the report), the batch is rolled back and replayed one action
     per transaction, so that the others still stand."""
     staged: dict[str, int] = {}
-    failed = (service.TaskError, ladder.SnoozeError, Refused)
+    failed = UserError  # Refused among them: Slack would refuse it, and so does a replay
     managers = frozenset(result.scenario.managers)
     try:
         with transaction(m.engine) as session:
@@ -147,12 +178,16 @@ def _apply_all(m: Monitor, actions: list[Action], result: ReplayResult) -> None:
 
 def _warn(result: ReplayResult, action: Action, exc: Exception) -> None:
     at = action.at.isoformat()
-    result.warnings.append(f"{at} {action.task.key}: {exc}")
-    if isinstance(exc, Refused):
+    if isinstance(exc, Refused) and action.update is not None:
         update = action.update
+        result.warnings.append(
+            f"{at} {action.task.key}: {describe(update)} by {update.by} refused: {exc.message}"
+        )
         result.refused.append(
             {"at": at, "task": action.task.key, "by": update.by, "what": describe(update)}
         )
+    else:
+        result.warnings.append(f"{at} {action.task.key}: {exc}")
 
 
 def describe(update: Update) -> str:
@@ -188,7 +223,7 @@ def _apply(  # type: ignore[no-untyped-def]
     task, update = action.task, action.update
     if update is None:
         if task.parent and task.parent not in ids:
-            raise service.TaskError(f"its parent {task.parent} was never created")
+            raise UserError(f"its parent {task.parent} was never created")
         return service.create_task(
             session,
             title=task.title,
@@ -202,45 +237,36 @@ def _apply(  # type: ignore[no-untyped-def]
             source_key=task.key,
         ).id
     if task.key not in ids:
-        raise service.TaskError(f"{describe(update)} by {update.by}: the task was never created")
+        raise UserError(f"{describe(update)} by {update.by}: the task was never created")
     tid, by, at, c = ids[task.key], update.by, update.at, update.changes
-    row = service.get_task(session, tid)
-    if not service.may_change(row, by, managers):
-        raise Refused(
-            f"{describe(update)} by {by} refused: only the owner "
-            f"({row.owner_id or 'none'}), the creator ({row.creator_id}) or a manager may "
-            "change a task"
-        )
-    if "owner" in c:
-        service.assign(session, tid, c["owner"], by=by, now=at)
-    if "due" in c:
-        due, has_time = c["due"]
-        service.set_due(session, tid, due, by=by, now=at, has_time=has_time)
-    if "progress" in c:
-        service.set_progress(session, tid, c["progress"], by=by, now=at, note=c.get("note"))
-    elif "note" in c:
-        service.add_note(session, tid, c["note"], by=by, now=at)
-    status = c.get("status")
-    if status == "blocked":
-        service.block(session, tid, c.get("reason") or "", by=by, now=at)
-    elif status == "open":
-        service.unblock(session, tid, by=by, now=at)
-    elif status == "done":
-        service.complete(session, tid, by=by, now=at)
-    elif status == "cancelled":
-        service.cancel(session, tid, by=by, now=at)
+    change = service.Change(
+        owner=c.get("owner"),
+        due=c.get("due"),
+        progress=c.get("progress"),
+        note=c.get("note"),
+        status=c.get("status"),
+        reason=c.get("reason"),
+    )
+    if change != service.Change():
+        service.change_task(session, tid, change, by=by, now=at, managers=managers)
     if "snooze" in c:
-        finding = session.execute(
-            select(Finding).where(
-                Finding.task_id == tid, Finding.rule == c["snooze"], Finding.status == "open"
-            )
-        ).scalar_one_or_none()
-        if finding is None:
-            raise service.TaskError(f"no open {c['snooze']} alert to snooze")
+        service.check_may_change(service.get_task(session, tid), by, managers)
+        case = ladder.open_case(session, tid)
+        if case is None or c["snooze"] not in ladder.open_rules(session, case.id):
+            raise UserError(f"no open {c['snooze']} alert to snooze")
         ladder.snooze(
-            session, finding, m.policy.snooze_days, by=by, now=at, policy=m.policy, cal=m.cal
+            session, case, m.policy.snooze_days, by=by, now=at, policy=m.policy, cal=m.cal
         )
     return None
+
+
+def transcript_kind(sent: Sent) -> str:
+    """The transcript's kind (product.md §6) of what delivery sent."""
+    if sent.kind == "edit":
+        return "update" if sent.rules else "resolution"
+    if sent.kind == "thread":
+        return "escalation" if sent.ref_kind == "digest" and sent.rules else "resolution"
+    return sent.kind
 
 
 def _record(report: SweepReport, result: ReplayResult, keys: dict[int, str]) -> None:
@@ -249,11 +275,12 @@ def _record(report: SweepReport, result: ReplayResult, keys: dict[int, str]) -> 
             Message(
                 at=sent.at,
                 to=sent.to,
-                kind=KINDS.get(sent.kind, sent.kind),
-                task=keys.get(sent.task_id, str(sent.task_id)),
-                rules=(sent.rule,),
+                kind=transcript_kind(sent),
+                tasks=tuple(keys.get(t, str(t)) for t in sent.task_ids),
+                rules=sent.rules,
                 text=sent.text,
-                edit=sent.kind in ("update", "resolve_edit"),
+                edit=sent.kind == "edit",
+                thread=sent.kind == "thread",
             )
         )
 
@@ -397,10 +424,18 @@ async def replay(
         )
         try:
             actions = _timeline(scenario)
+            statuses = _status_timeline(scenario)
             keys = result.task_keys
             now: datetime | None = scenario.start
-            i = 0
+            clock = [scenario.start.timestamp()]
+            standin.clock = lambda: clock[0]  # statuses expire on the simulated clock
+            i = j = 0
             while now is not None and now <= scenario.end:
+                clock[0] = now.timestamp()
+                if j < len(statuses) and statuses[j][0] <= now:
+                    told = [m for m in statuses[j:] if m[0] <= now]
+                    j += len(told)
+                    await _tell_status(standin, monitor, told)
                 due_now = []
                 while i < len(actions) and actions[i].at <= now:
                     due_now.append(actions[i])
@@ -411,10 +446,11 @@ async def replay(
                     report = await run_sweep(monitor, now)
                     result.swept += 1
                     _record(report, result, keys)
+                upcoming = [a.at for a in actions[i : i + 1]] + [m[0] for m in statuses[j : j + 1]]
                 now = _next_sweep(
                     now,
                     scenario,
-                    actions[i].at if i < len(actions) else None,
+                    min(upcoming) if upcoming else None,
                     engine if monitor_on else None,
                     skip_idle or not monitor_on,
                 )

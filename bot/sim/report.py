@@ -15,8 +15,10 @@ from datetime import date, datetime, time, timedelta
 from bot.calendar import WorkCalendar
 from bot.slack.blocks import day_label
 
-ALERTS = ("dm", "reminder", "escalation")
-FLAGS = ("dm", "escalation")  # the first of these is when a task was first flagged
+# product.md §6: a ping is a message that is not an edit; an alert about a task is a ping of one
+# of these kinds that names it. The first alert is when the task was first flagged.
+ALERTS = ("dm", "reminder", "escalation", "digest")
+FLAGS = ALERTS
 CHART_WIDTH = 40
 
 
@@ -43,6 +45,7 @@ class Report:
     people: int
     tasks: list[TaskLine] = field(default_factory=list)
     dms_per_person_week: dict[str, dict[date, int]] = field(default_factory=dict)
+    pings_per_person_day: dict[tuple[str, date], int] = field(default_factory=dict)
     managers_per_week: dict[date, int] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
     refused: int = 0
@@ -96,7 +99,7 @@ def restarts_stall_clock(event: dict) -> bool:
 def lead_days(first: datetime, due: datetime, cal: WorkCalendar) -> int:
     """Working days from the day of the first flag to the deadline's day; negative after."""
     flag_day = cal.local_date(first)
-    due_day = cal.local_date(due - timedelta(microseconds=1))
+    due_day = cal.due_day(due)
     if flag_day <= due_day:
         return cal.working_days_between(flag_day, due_day)
     return -cal.working_days_between(due_day, flag_day)
@@ -116,7 +119,8 @@ def compute_report(transcript: dict) -> Report:
     messages = [m for m in transcript["messages"] if not m.get("edit")]
     by_task: dict[str, list[dict]] = defaultdict(list)
     for m in messages:
-        by_task[m["task"]].append(m)
+        for key in tasks_of(m):
+            by_task[key].append(m)
 
     for key, task in transcript["tasks"].items():
         due, finished = _at(task["due"]), _at(task["closed_at"])
@@ -154,7 +158,7 @@ def compute_report(transcript: dict) -> Report:
                 finished=finished,
                 first_flag=first_at,
                 first_flag_to=(
-                    ("managers" if first["kind"] == "escalation" else first["to"])
+                    ("managers" if first["kind"] in ("escalation", "digest") else first["to"])
                     if first
                     else None
                 ),
@@ -166,13 +170,16 @@ def compute_report(transcript: dict) -> Report:
         )
 
     dms: dict[str, Counter] = defaultdict(Counter)
+    per_day: Counter = Counter()
     managers: Counter = Counter()
     for m in messages:
         week = week_of(_at(m["at"]), cal)
         if m["kind"] in ("dm", "reminder"):
             dms[m["to"]][week] += 1
-        elif m["kind"] == "escalation":
+            per_day[(m["to"], cal.local_date(_at(m["at"])))] += 1
+        elif m["kind"] in ("escalation", "digest") and not m.get("thread"):
             managers[week] += 1
+    report.pings_per_person_day = dict(per_day)
     weeks = []
     week = week_of(report.start, cal)
     while week <= cal.local_date(end):
@@ -180,25 +187,30 @@ def compute_report(transcript: dict) -> Report:
         week += timedelta(days=7)
     report.managers_per_week = {w: managers.get(w, 0) for w in weeks}
     report.dms_per_person_week = {p: dict(sorted(c.items())) for p, c in sorted(dms.items())}
-    kinds = Counter(m["kind"] for m in messages)
-    report.totals = {k: kinds[k] for k in ("dm", "reminder", "escalation")}
-    report.totals["resolved"] = resolved_findings(transcript["messages"])
+    kinds = Counter(m["kind"] for m in messages if not m.get("thread"))
+    report.totals = {k: kinds[k] for k in ("dm", "reminder", "escalation", "digest")}
+    report.totals["resolved"] = resolved_cases(transcript["messages"])
     return report
 
 
-def resolved_findings(messages: list[dict]) -> int:
-    """Findings whose resolution reached someone. A resolution edits every message it clears
-    (and replies in the managers' thread), so count the first one after each flag of a task
-    and rule: one per episode, whether the managers heard of it or only the owner."""
-    flagged: set[tuple] = set()
+def tasks_of(m: dict) -> list[str]:
+    """The keys of the tasks a message names (`task` alone in transcripts before `tasks`)."""
+    return list(m.get("tasks") or ([m["task"]] if m.get("task") else []))
+
+
+def resolved_cases(messages: list[dict]) -> int:
+    """Cases whose resolution reached someone: a resolution edits every message that showed
+    the case (and replies in its thread), so count each task once per flag."""
+    flagged: set[str] = set()
     resolved = 0
     for m in messages:
-        key = (m["task"], tuple(m["rules"]))
         if m["kind"] in FLAGS and not m.get("edit"):
-            flagged.add(key)
-        elif m["kind"] == "resolution" and key in flagged:
-            flagged.discard(key)
-            resolved += 1
+            flagged.update(tasks_of(m))
+        elif m["kind"] == "resolution":
+            for key in tasks_of(m):
+                if key in flagged:
+                    flagged.discard(key)
+                    resolved += 1
     return resolved
 
 
@@ -233,11 +245,13 @@ def render_report(report: Report, transcript: dict) -> str:
     out += _week_chart(report)
     out += ["", "DMs and reminders per person per week"]
     out += _person_table(report, names)
+    out += ["", "Messages to one person on one working day (how many person-days had each count)"]
+    out += _per_day_chart(report, names)
     t = report.totals
     out.append("")
     out.append(
-        f"In all: {t['dm']} DMs, {t['reminder']} reminders, {t['escalation']} managers' messages, "
-        f"{t['resolved']} findings resolved."
+        f"In all: {t['dm']} DMs, {t['reminder']} reminders, {t['digest']} managers' digests, "
+        f"{t['escalation']} managers' messages of their own, {t['resolved']} cases resolved."
     )
     return "\n".join(out)
 
@@ -256,7 +270,7 @@ def _late_section(report: Report, cal: WorkCalendar, names: dict[str, str]) -> l
                 if t.first_flag
                 else "never"
             )
-            due_day = _day(t.due and t.due - timedelta(microseconds=1), cal)
+            due_day = day_label(cal.due_day(t.due)) if t.due else "-"
             out.append(
                 f"  {t.key[:18]:<18} {due_day:<11} {_day(t.finished, cal):<11} "
                 f"{flagged:<24} {_lead(t.lead_days):<23} {t.silence_days} working days"
@@ -289,6 +303,16 @@ def _week_chart(report: Report) -> list[str]:
     for week, n in report.managers_per_week.items():
         width = n if top <= CHART_WIDTH else round(CHART_WIDTH * n / top)
         out.append(f"  w/c {day_label(week):<11} {n:>3} {'█' * width}".rstrip())
+    return out
+
+
+def _per_day_chart(report: Report, names: dict[str, str]) -> list[str]:
+    counts = Counter(report.pings_per_person_day.values())
+    if not counts:
+        return ["  none"]
+    out = [f"  {n} a day  {counts[n]:>4} {'█' * min(CHART_WIDTH, counts[n])}" for n in sorted(counts)]
+    (who, day), most = max(report.pings_per_person_day.items(), key=lambda kv: (kv[1], kv[0][1]))
+    out.append(f"  most: {most}, to {names.get(who, who)} on {day_label(day)}")
     return out
 
 

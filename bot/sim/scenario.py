@@ -17,11 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.calendar import UnknownHolidays, parse_holiday_code
-from bot.monitor.policy import RULE_IDS, Policy, PolicyError
+from bot.errors import UserError
+from bot.monitor.policy import Policy, PolicyError
+from bot.monitor.rulebook import RULE_IDS
 from bot.sim.source import ScenarioError, child, read_source
-from bot.tasks import MAX_DEPTH, MAX_TEXT, MAX_TITLE
+from bot.tasks import MAX_DEPTH, check_description, check_progress, check_title
 
-__all__ = ["Person", "Scenario", "ScenarioError", "ScenarioTask", "Update", "load_scenario"]
+__all__ = ["Away", "Person", "Scenario", "ScenarioError", "ScenarioTask", "Update", "load_scenario"]
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -34,10 +36,21 @@ A_DEADLINE = "a date such as 2026-01-30, or a date and time"
 
 
 @dataclass(frozen=True)
+class Away:
+    """A Slack status that says the person is away, set at `start` and expiring at `until`."""
+
+    start: datetime
+    until: datetime
+    emoji: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class Person:
     id: str
     tz: str
     name: str | None = None
+    away: tuple[Away, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,14 @@ def _text(value: Any, where: str, expected: str, *, optional: bool = False) -> s
     return value
 
 
+def _checked(check, value: Any, where: str) -> Any:  # type: ignore[no-untyped-def]
+    """`check(value)` from the task service: the same limits, in its words, at this place."""
+    try:
+        return check(value)
+    except UserError as exc:
+        raise ScenarioError(where, exc.message) from None
+
+
 def _known_keys(obj: dict, allowed: set[str] | tuple[str, ...], where: str) -> None:
     for key in obj:
         if key not in allowed:
@@ -218,7 +239,8 @@ def _duration(value: Any, where: str) -> timedelta:
 # -- the scenario --------------------------------------------------------------------------
 TOP_KEYS = ("team", "people", "start", "end", "sweep_every", "policy", "tasks", "name")
 TEAM_KEYS = ("timezone", "holidays", "channel", "managers")
-PERSON_KEYS = ("id", "tz", "name")
+PERSON_KEYS = ("id", "tz", "name", "away")
+AWAY_KEYS = ("from", "until", "emoji", "text")
 
 
 def parse_scenario(
@@ -245,7 +267,11 @@ def parse_scenario(
             "team.channel", f"expected a channel id such as CMANAGERS, got {_show(channel)}"
         )
 
-    people = _people(raw.get("people"), tz_name)
+    start = _instant(raw.get("start"), "start", tz)
+    end = _instant(raw.get("end"), "end", tz)
+    if end <= start:
+        raise ScenarioError("end", "must be after start")
+    people = _people(raw.get("people"), tz_name, (start, end))
     known = {p.id: p for p in people}
     managers = _list(
         team.get("managers"), "team.managers", "a list of user ids such as [UMARCUS]", optional=True
@@ -258,10 +284,6 @@ def parse_scenario(
         if m not in known:
             raise ScenarioError(f"team.managers[{i}]", f"{m!r} is not in people")
 
-    start = _instant(raw.get("start"), "start", tz)
-    end = _instant(raw.get("end"), "end", tz)
-    if end <= start:
-        raise ScenarioError("end", "must be after start")
     every = _duration(raw.get("sweep_every", "30m"), "sweep_every")
     sweeps = (end - start) // every + 1
     if sweeps > MAX_SWEEPS:
@@ -304,7 +326,7 @@ def parse_scenario(
     )
 
 
-def _people(value: Any, team_tz: str) -> list[Person]:
+def _people(value: Any, team_tz: str, span: tuple[datetime, datetime]) -> list[Person]:
     people: list[Person] = []
     seen: dict[str, int] = {}
     for i, p in enumerate(
@@ -326,8 +348,44 @@ def _people(value: Any, team_tz: str) -> list[Person]:
         seen[pid] = i
         tz = _zone(p["tz"], f"{where}.tz") if p.get("tz") is not None else team_tz
         name = _text(p.get("name"), f"{where}.name", "a display name", optional=True)
-        people.append(Person(pid, tz, name))
+        away = _away(p.get("away"), f"{where}.away", ZoneInfo(team_tz), span)
+        people.append(Person(pid, tz, name, away))
     return people
+
+
+def _away(value: Any, where: str, tz: ZoneInfo, span: tuple[datetime, datetime]) -> tuple:
+    """When a person's Slack status says they are away: from when, until when, and the
+    status itself (an emoji such as :palm_tree:, a text such as Vacation, or both)."""
+    spells: list[Away] = []
+    expected = "a list such as [{from: 2026-02-09T00:00, until: 2026-02-16T00:00, text: Vacation}]"
+    for i, a in enumerate(_list(value, where, expected, optional=True)):
+        aw = f"{where}[{i}]"
+        if not isinstance(a, dict):
+            raise ScenarioError(
+                aw, f"expected a mapping {{from, until, emoji, text}}, got {_show(a)}"
+            )
+        _known_keys(a, AWAY_KEYS, aw)
+        start = _instant(a.get("from"), f"{aw}.from", tz)
+        _within(start, f"{aw}.from", span, tz)
+        until = _instant(a.get("until"), f"{aw}.until", tz)
+        if until <= start:
+            raise ScenarioError(f"{aw}.until", f"must be after from ({_local(start, tz)})")
+        emoji = _text(a.get("emoji"), f"{aw}.emoji", "an emoji such as :palm_tree:", optional=True)
+        if emoji and not re.fullmatch(r":[a-z0-9_+\-]+:", emoji):
+            raise ScenarioError(
+                f"{aw}.emoji", f"expected an emoji such as :palm_tree:, got {_show(emoji)}"
+            )
+        text = _text(a.get("text"), f"{aw}.text", "a status text such as Vacation", optional=True)
+        if not (emoji or (text and text.strip())):
+            raise ScenarioError(
+                aw,
+                "says nothing; give an emoji such as :palm_tree:, a text such as Vacation, or both",
+            )
+        for j, other in enumerate(spells):
+            if start < other.until and other.start < until:
+                raise ScenarioError(f"{aw}.from", f"overlaps {where}[{j}]")
+        spells.append(Away(start, until, emoji or "", text or ""))
+    return tuple(spells)
 
 
 def _policy(value: Any, overrides: list[str] | tuple[str, ...]) -> Policy:
@@ -379,16 +437,14 @@ def _task(
 ) -> ScenarioTask:
     _known_keys(raw, TASK_KEYS, where)
     key = raw["key"]
-    title = " ".join(_text(raw.get("title"), f"{where}.title", "the task's title").split())
-    if not title:
-        raise ScenarioError(f"{where}.title", "is empty; expected the task's title")
-    if len(title) > MAX_TITLE:
-        raise ScenarioError(f"{where}.title", f"is {len(title)} characters; at most {MAX_TITLE}")
-    description = _text(raw.get("description"), f"{where}.description", "text", optional=True)
-    if description and len(description) > MAX_TEXT:
-        raise ScenarioError(
-            f"{where}.description", f"is {len(description)} characters; at most {MAX_TEXT}"
-        )
+    title = _checked(
+        check_title, _text(raw.get("title"), f"{where}.title", "the task's title"), f"{where}.title"
+    )
+    description = _checked(
+        check_description,
+        _text(raw.get("description"), f"{where}.description", "text", optional=True),
+        f"{where}.description",
+    )
     creator = _user(raw.get("creator"), f"{where}.creator", known)
     created = _instant(raw.get("created"), f"{where}.created", tz)
     _within(created, f"{where}.created", span, tz)
@@ -451,11 +507,11 @@ def _update(
     changes: dict[str, Any] = {}
     if "progress" in u:
         p = u["progress"]
-        if not isinstance(p, int) or isinstance(p, bool) or not 0 <= p <= 100:
+        if not isinstance(p, int) or isinstance(p, bool):
             raise ScenarioError(
                 f"{uw}.progress", f"expected a whole number from 0 to 100, got {_show(p)}"
             )
-        changes["progress"] = p
+        changes["progress"] = _checked(check_progress, p, f"{uw}.progress")
     if "owner" in u:
         changes["owner"] = _user(u["owner"], f"{uw}.owner", known)
     if "due" in u:

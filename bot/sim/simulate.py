@@ -11,10 +11,12 @@ import time
 from pathlib import Path
 
 from bot.monitor.policy import Policy, PolicyError
+from bot.sim.assurance import judge
+from bot.sim.assurance import render as render_assurance
 from bot.sim.replay import ReplayResult, replay
 from bot.sim.report import compute_report, render_report
 from bot.sim.scenario import Scenario, ScenarioError, load_scenario
-from bot.standin.server import SlackStandIn
+from bot.standin import SlackStandIn
 
 
 def policy_json(policy: Policy) -> dict:
@@ -22,11 +24,17 @@ def policy_json(policy: Policy) -> dict:
     gives the same policy."""
     return {
         "stall_days": policy.stall_days,
-        "pace_tolerance": policy.pace_tolerance,
+        "pace_late_days": policy.pace_late_days,
+        "pace_late_share": policy.pace_late_share,
         "pace_min_used": policy.pace_min_used,
         "escalation_days": policy.escalation_days,
         "overdue_escalation_days": policy.overdue_escalation_days,
         "reminder_cap": policy.reminder_cap,
+        "reminder_every_days": policy.reminder_every_days,
+        "regress_days": policy.regress_days,
+        "ping_cap": policy.ping_cap,
+        "digest": "on" if policy.digest else "off",
+        "digest_at": f"{policy.digest_at:%H:%M}",
         "snooze_days": policy.snooze_days,
         "snooze_max_days": policy.snooze_max_days,
         "working_hours": f"{policy.day_start:%H:%M}-{policy.day_end:%H:%M}",
@@ -75,8 +83,38 @@ def _writable(json_out: str) -> str | None:
     return None
 
 
+def read_truth(path: str, scenario: Scenario) -> dict:
+    """The truth of each task (`--truth`), checked against the scenario it claims to be of."""
+    try:
+        truth = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read {path} ({exc.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not JSON ({exc})") from None
+    tasks = truth.get("tasks") if isinstance(truth, dict) else None
+    if not isinstance(tasks, dict) or not all(isinstance(f, dict) for f in tasks.values()):
+        raise ValueError(
+            f'{path} has no tasks; expected {{"tasks": {{key: {{late, healthy, ...}}}}}}'
+        )
+    unknown = sorted(set(tasks) - {t.key for t in scenario.tasks})
+    if unknown:
+        raise ValueError(
+            f"{path} is not about this scenario: it has tasks {', '.join(unknown[:5])} "
+            f"that {scenario.name} does not"
+        )
+    missing = [k for k, f in tasks.items() if not {"late", "healthy", "due"} <= set(f)]
+    if missing:
+        raise ValueError(f"{path}: task {missing[0]} needs at least late, healthy and due")
+    return truth
+
+
 def run_simulate(
-    path: str, json_out: str | None, overrides: list[str], *, standin: SlackStandIn | None = None
+    path: str,
+    json_out: str | None,
+    overrides: list[str],
+    *,
+    standin: SlackStandIn | None = None,
+    truth_path: str | None = None,
 ) -> int:
     try:
         Policy().with_overrides(overrides)
@@ -91,10 +129,18 @@ def run_simulate(
     except ScenarioError as exc:
         print(f"vigil: {exc}", file=sys.stderr)
         return 2
+    try:
+        truth = read_truth(truth_path, scenario) if truth_path else None
+    except ValueError as exc:
+        print(f"vigil: --truth: {exc}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     result = asyncio.run(replay(scenario, standin=standin))
     data = transcript(result)
     print(render_report(compute_report(data), data))
+    if truth is not None:
+        print()
+        print(render_assurance(judge(data, truth), truth))
     for warning in result.warnings:
         print(f"warning: {warning}")
     print(

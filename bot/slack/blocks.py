@@ -8,6 +8,10 @@ from typing import Any
 Block = dict[str, Any]
 
 BAR_CELLS = 10
+# Slack's limits: blocks in a message, in a view (a modal or App Home), characters in a
+# section's text.
+MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100
+SECTION_TEXT = 3000
 
 
 def escape(text: str) -> str:
@@ -56,14 +60,14 @@ def clip(text: str, limit: int) -> str:
 
 
 def section(text: str, block_id: str | None = None) -> Block:
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_TEXT)}}
     if block_id:
         block["block_id"] = block_id
     return block
 
 
 def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, 3000)}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_TEXT)}]}
 
 
 def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:

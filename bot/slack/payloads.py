@@ -2,7 +2,7 @@
 
 `shape_problem` refuses what Slack never sends (a slash command with no user, a click with no
 action): such a request is answered 400 and reaches no handler. The `selected_*` readers take
-the value a person picked from a click, and raise a `UsageError` saying what to pick when it is
+the value a person picked from a click, and raise a `UserError` saying what to pick when it is
 missing or not what the element offers; a handler shows that, like any other bad input.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from slack_bolt.response import BoltResponse
 
-from bot.commands.grammar import UsageError
+from bot.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def selected_number(action: dict, allowed: range, what: str, example: str) -> in
     raw = option.get("value") if isinstance(option, dict) else None
     if isinstance(raw, str) and raw.isascii() and raw.isdigit() and int(raw) in allowed:
         return int(raw)
-    raise UsageError(f"Pick {what} from the list.", example)
+    raise UserError(f"Pick {what} from the list.", example)
 
 
 def selected_day(action: dict, example: str) -> date:
@@ -92,14 +92,14 @@ def selected_day(action: dict, example: str) -> date:
             return date.fromisoformat(raw)
         except ValueError:
             pass
-    raise UsageError("Pick a date from the calendar.", example)
+    raise UserError("Pick a date from the calendar.", example)
 
 
 def selected_user(action: dict, example: str) -> str:
     raw = action.get("selected_user")
     if isinstance(raw, str) and raw[:1] in ("U", "W") and raw.isalnum():
         return raw
-    raise UsageError("Pick a person from the list.", example)
+    raise UserError("Pick a person from the list.", example)
 
 
 def metadata(view: dict) -> dict:

@@ -21,7 +21,7 @@ from bot.app.server import build_web_app
 from bot.config import Settings
 from bot.monitor.gateway import make_client
 from bot.monitor.sweep import run_sweep
-from bot.standin.server import SlackStandIn
+from bot.standin import SlackStandIn
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-test"

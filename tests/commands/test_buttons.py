@@ -14,8 +14,8 @@ from bot.db import transaction
 from bot.models import Finding, Task
 from bot.slack import ids
 from bot.standin.wire import SlackWire, settle
-from tests.conftest import MANAGERS, london
 from tests.app.test_app import dm_click, everything_valid
+from tests.conftest import MANAGERS, london
 
 
 @pytest.fixture

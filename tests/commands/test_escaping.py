@@ -11,11 +11,11 @@ import pytest
 
 from bot.slack import ids
 from bot.standin.wire import SlackWire, settle
-from tests.commands.test_buttons import click
-from tests.slack.test_payloads import new_task_form, submit
-from tests.conftest import london
-from tests.slackmarkup import mrkdwn_texts, stray
 from tests.app.test_app import dm_click
+from tests.commands.test_buttons import click
+from tests.conftest import london
+from tests.slack.test_payloads import new_task_form, submit
+from tests.slackmarkup import mrkdwn_texts, stray
 
 PEOPLE = ("UDANA", "UMARCUS", "ULEE", "UTOM")
 HOSTILE = "<!channel> &amp; &lt;@UEVIL&gt; <!here|here> <http://evil.example|click> <#C1|general>"

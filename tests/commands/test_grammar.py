@@ -11,16 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.calendar import WorkCalendar
-from bot.commands.grammar import (
-    USAGE,
-    VERBS,
-    Command,
-    UsageError,
-    month_first,
-    parse_command,
-    parse_deadline,
-)
-from bot.commands.views import build_help
+from bot.commands.grammar import USAGE, VERBS, Command, parse_command
+from bot.commands.views.lists import build_help
+from bot.dates import month_first, parse_deadline
+from bot.errors import UserError
 from tests.slackmarkup import mrkdwn_texts, stray
 
 CAL = WorkCalendar("Europe/London", "GB")
@@ -116,9 +110,9 @@ def test_numeric_dates_follow_the_teams_convention(zone, text, day):
 
 def test_a_numeric_date_wrong_for_the_convention_says_which_it_is():
     assert month_first("America/Chicago") and not month_first("Europe/London")
-    with pytest.raises(UsageError, match="this team writes dates day first, e.g. 14/3/2026"):
+    with pytest.raises(UserError, match="this team writes dates day first, e.g. 14/3/2026"):
         parse_deadline("12/25/2026", now=NOW, cal=CAL)
-    with pytest.raises(UsageError, match="month first, e.g. 3/14/2026"):
+    with pytest.raises(UserError, match="month first, e.g. 3/14/2026"):
         parse_deadline("25/12/2026", now=NOW, cal=WorkCalendar("America/New_York"))
 
 
@@ -193,7 +187,7 @@ def test_a_date_and_time():
     ],
 )
 def test_bad_input_says_what_was_wrong_with_an_example(text, says):
-    with pytest.raises(UsageError) as caught:
+    with pytest.raises(UserError) as caught:
         parse(text)
     assert says in caught.value.message and caught.value.example
 
@@ -277,11 +271,11 @@ COMMANDS = st.builds(
 @given(number=NUMBERISH)
 def test_every_number_slot_takes_any_unicode_digit_or_dash(template, number):
     """`str.isdigit` says yes to `²` and `int` then fails: each place that reads a number
-    must answer a UsageError, never crash, whatever digits Unicode has."""
+    must answer a UserError, never crash, whatever digits Unicode has."""
     text = template.format(number)
     try:
         cmd = parse(text)
-    except UsageError as exc:
+    except UserError as exc:
         assert not stray(exc.message, people=()), exc.message
         return
     assert cmd.progress is None or 0 <= cmd.progress <= 100
@@ -292,7 +286,7 @@ def test_every_number_slot_takes_any_unicode_digit_or_dash(template, number):
 def test_any_text_is_a_command_or_a_usage_error(text):
     try:
         cmd = parse(text)
-    except UsageError as exc:
+    except UserError as exc:
         assert exc.message and exc.example
         # Whatever was typed, the error echoes it escaped: nothing in it pings or links.
         assert not stray(exc.message, people=()), exc.message
@@ -318,7 +312,7 @@ def test_any_text_is_a_command_or_a_usage_error(text):
     ],
 )
 def test_errors_echo_what_was_typed_escaped_exactly_once(text, echoed):
-    with pytest.raises(UsageError) as caught:
+    with pytest.raises(UserError) as caught:
         parse(text)
     assert echoed in caught.value.message and not stray(caught.value.message, people=())
 

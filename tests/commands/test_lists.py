@@ -139,7 +139,7 @@ async def test_250_findings_on_titles_full_of_ampersands_are_all_shown_whole(wir
     assert "…and 200 more: `/task team 2`." in texts(home["blocks"])
 
 
-async def test_the_forecast_is_the_pace_since_creation_whatever_the_updates_in_between(wire):
+async def test_the_forecast_is_the_pace_the_reports_show_whatever_the_silence_after(wire):
     # Created Monday 09:00, due Friday. 10% by Tuesday, 20% by Wednesday 09:00: 20 points in
     # 18 working hours, so the other 80 take 72 more: 8 working days, the Friday after.
     await wire.command("add Payroll <@UDANA|dana> due 2026-01-16", user="UMARCUS")
@@ -151,7 +151,8 @@ async def test_the_forecast_is_the_pace_since_creation_whatever_the_updates_in_b
     card = texts((await wire.command("1", user="UDANA"))["blocks"])
     assert "forecast: finishes Fri 23 Jan, 5 working days late" in card
 
-    # A day on with no progress, the pace falls: 20 points in 27 hours, 108 hours to go.
+    # A day on with no report: progress is unknown, not low, so the pace is the same (the
+    # silence is the stall rule's to judge).
     wire.clock.now = london("2026-01-15T09:00")
     card = texts((await wire.command("1", user="UDANA"))["blocks"])
-    assert "forecast: finishes Fri 30 Jan, 10 working days late" in card
+    assert "forecast: finishes Fri 23 Jan, 5 working days late" in card

@@ -20,14 +20,18 @@ async def test_an_imported_task_sitting_at_40_percent_for_a_week_is_flagged(
     vat = tasks_by_title(engine)["VAT return for Gale"]
     assert (vat.owner_id, vat.progress) == ("UDANA", 40)
 
+    # The same morning: the card whose owner Slack does not know asks its creator for one.
+    await run_sweep(monitor, london("2026-01-05T10:00"))
+    ives = tasks_by_title(engine)["Accounts for Ives"]
+    [asked] = dms_to(standin, "UMARCUS")
+    assert f"#{ives.id}" in asked.text and "no owner" in asked.text
+    assert dms_to(standin, "UDANA") == []  # 40% on the day it came in: nothing to say
+
     await run_sweep(monitor, london("2026-01-12T09:30"))  # a week on, nothing reported
 
     dms = dms_to(standin, "UDANA")
     assert len(dms) == 1
-    assert f"#{vat.id}" in dms[0].text and "no progress" in dms[0].text
-    # Pat Quinn is not in Slack: the card came in without an owner, and its creator is asked.
-    ives = tasks_by_title(engine)["Accounts for Ives"]
-    assert any(f"#{ives.id}" in m.text and "owner" in m.text for m in dms_to(standin, "UMARCUS"))
+    assert f"#{vat.id}" in dms[0].text and "no progress" in dms[0].text and "40%" in dms[0].text
 
 
 async def test_pages_of_a_large_file_import_whole_and_once(engine, tmp_path):

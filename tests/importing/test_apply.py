@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot import tasks as taskops
 from bot.db import reading, transaction
+from bot.errors import UserError
 from bot.models import Event, Task
 from tests.importing.helpers import NOW, eod
 
@@ -53,7 +54,7 @@ def test_create_many_matches_one_at_a_time(engine, start):
 
 
 def test_create_many_refuses_a_bad_row_before_storing_any(engine):
-    with pytest.raises(taskops.TaskError), transaction(engine) as s:
+    with pytest.raises(UserError), transaction(engine) as s:
         taskops.create_many(
             s,
             [

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from bot import tasks as service
 from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine, transaction
+from bot.errors import UserError
 from bot.models import LIVE_STATUSES, Finding, Notification, Task
 from bot.monitor import ladder
 from bot.monitor.alerts import task_view
@@ -30,7 +31,7 @@ from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.monitor.policy import Policy
 from bot.monitor.rules import evaluate
-from bot.standin.server import SlackStandIn
+from bot.standin import SlackStandIn
 from tests.conftest import london
 
 TOKEN = "xoxb-test"
@@ -89,7 +90,7 @@ class LadderMachine(RuleBasedStateMachine):
         try:
             with transaction(self.engine) as s:
                 fn(s, *args, by="UMARCUS", now=self.now, **kw)
-        except service.TaskError:
+        except UserError:
             pass
 
     # -- what people do ---------------------------------------------------------------------
@@ -118,7 +119,7 @@ class LadderMachine(RuleBasedStateMachine):
                     now=self.now,
                 ).id
             self.tasks.append(tid)
-        except service.TaskError:
+        except UserError:
             pass
 
     @precondition(lambda self: self.tasks)
@@ -257,7 +258,7 @@ class LadderMachine(RuleBasedStateMachine):
                 if task.next_check_at is not None and task.next_check_at <= self.now:
                     continue
                 judged.add(task.id)
-                fired, _ = evaluate(task_view(s, task), self.now, POLICY, CAL)
+                fired, _ = evaluate(task_view(s, task, CAL), self.now, POLICY, CAL)
                 expected |= {(task.id, r) for r in fired}
             for f in s.execute(select(Finding).where(Finding.status == "open")).scalars():
                 if f.task_id in judged:

@@ -1,5 +1,6 @@
 """The six rules as tables, with the cases product.md names."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -95,32 +96,112 @@ def test_stall_days_is_a_setting():
 
 
 # -- behind_pace ----------------------------------------------------------------------------
-# Due Friday 16 January, created Monday 12 at 09:00: on Wednesday afternoon ~55% is used.
+# product.md: due Friday 16 January, created Monday 12 at 09:00 (five working days).
+MON12, FRI16 = "2026-01-12T09:00", "2026-01-16"
+
+
 @pytest.mark.parametrize(
-    ("progress", "now", "fires"),
+    ("progress", "reported", "now", "fires", "why"),
     [
-        (10, "2026-01-14T14:00", True),  # product.md: 10% on Wednesday fires
-        (90, "2026-01-14T14:00", False),  # and 90% does not
-        (30, "2026-01-14T14:00", False),  # 53% used, 23 points behind: inside the tolerance
-        (0, "2026-01-12T16:00", False),  # under 25% of the time used: too early to judge
-        (0, "2026-01-13T12:00", True),  # 26.7% used and nothing done
-        (10, "2026-01-17T10:00", False),  # past the deadline it is overdue's to say
+        (10, "2026-01-14T09:30", "2026-01-14T09:31", True, "10% on Wednesday morning fires"),
+        (60, "2026-01-14T09:30", "2026-01-14T09:31", False, "60% on Wednesday does not"),
+        (60, "2026-01-14T09:30", "2026-01-16T17:00", False, "however long it then stays silent"),
+        (10, "2026-01-14T09:30", "2026-01-17T10:00", False, "past the deadline: overdue's to say"),
+        (0, None, "2026-01-15T10:00", False, "no report yet: not started, which stalled covers"),
+        (5, "2026-01-12T15:00", "2026-01-12T16:00", False, "under 25% of the time: not judged"),
+        (5, "2026-01-12T15:00", "2026-01-13T12:00", True, "and judged once a quarter is used"),
+        # 35% after two days: finishes Monday 19th, 1 working day late: not *clearly* late.
+        (35, "2026-01-13T18:00", "2026-01-14T09:00", False, "one working day late is not clearly"),
+        (30, "2026-01-13T18:00", "2026-01-14T09:00", True, "two working days late is"),
     ],
 )
-def test_behind_pace(progress, now, fires):
+def test_behind_pace_is_judged_at_the_latest_report(progress, reported, now, fires, why):
     view = task(
         progress=progress,
-        created_at=t("2026-01-12T09:00"),
-        activity_at=t(now) - timedelta(hours=1),
+        reported_at=t(reported) if reported else None,
+        created_at=t(MON12),
+        activity_at=t(reported or MON12),
+        due_at=due(FRI16),
+    )
+    assert (check_behind_pace(view, t(now), POLICY, CAL) is not None) == fires, why
+
+
+def test_a_ten_day_task_on_pace_on_day_two_is_never_behind_however_long_the_silence():
+    """The monitor.com "At risk" false flag: 25% of the time used and 0% done, two days into a
+    ten-day task that reports on day two. On pace at its report, it is never behind pace in
+    the silence after it; the stall rule speaks when the silence is long enough."""
+    view = task(
+        progress=20,
+        created_at=t("2026-01-05T09:00"),
+        reported_at=t("2026-01-06T17:00"),
+        activity_at=t("2026-01-06T17:00"),
         due_at=due("2026-01-16"),
     )
-    assert (check_behind_pace(view, t(now), POLICY, CAL) is not None) == fires
+    moment = t("2026-01-06T17:30")
+    while moment < due("2026-01-16"):
+        assert check_behind_pace(view, moment, POLICY, CAL) is None, moment
+        moment += timedelta(hours=3)
+    assert check_stalled(view, t("2026-01-12T00:00"), POLICY, CAL) is not None
 
 
 def test_behind_pace_explains_itself_in_numbers():
-    view = task(progress=10, created_at=t("2026-01-12T09:00"), due_at=due("2026-01-16"))
+    view = task(
+        progress=10, reported_at=t("2026-01-14T09:30"), created_at=t(MON12), due_at=due(FRI16)
+    )
     facts = check_behind_pace(view, t("2026-01-14T13:30"), POLICY, CAL)
-    assert facts == {"time_used": 50, "progress": 10, "behind_by": 40, "tolerance": 25}
+    assert facts["progress"] == 10 and facts["working_days_late"] > 10
+    assert facts["pace_per_day"] == pytest.approx(4.9, abs=0.1)  # 10 points in 2.06 days
+    assert facts["time_used"] == 50
+
+
+def test_behind_pace_holds_until_the_forecast_is_back_within_the_deadline():
+    """Hysteresis: one working day late does not open it, but does not close it either."""
+    base = dict(created_at=t(MON12), due_at=due(FRI16), reported_at=t("2026-01-13T18:00"))
+    now = t("2026-01-14T09:00")
+    one_day_late = task(progress=35, **base)  # finishes Monday 19th
+    assert check_behind_pace(one_day_late, now, POLICY, CAL) is None
+    assert check_behind_pace(replace(one_day_late, behind_pace_open=True), now, POLICY, CAL)
+    on_time = task(progress=40, **base)  # finishes Friday 16th
+    assert check_behind_pace(replace(on_time, behind_pace_open=True), now, POLICY, CAL) is None
+
+
+# -- the stronger problem speaks ---------------------------------------------------------------
+def test_overdue_mutes_behind_pace_and_blocked_mutes_stall_and_pace():
+    slow = task(
+        progress=10,
+        reported_at=t("2026-01-06T10:00"),
+        created_at=t("2026-01-05T09:00"),
+        activity_at=t("2026-01-06T10:00"),
+        due_at=due("2026-01-16"),
+        behind_pace_open=True,
+    )
+    fired, _ = evaluate(slow, t("2026-01-12T10:00"), POLICY, CAL)
+    assert {"behind_pace", "stalled"} <= set(fired)
+    fired, _ = evaluate(slow, t("2026-01-19T10:00"), POLICY, CAL)
+    assert "overdue" in fired and "behind_pace" not in fired
+    fired, _ = evaluate(replace(slow, status="blocked"), t("2026-01-12T10:00"), POLICY, CAL)
+    assert set(fired) == {"blocked"}
+    fired, _ = evaluate(replace(slow, due_at=None), t("2026-01-12T10:00"), POLICY, CAL)
+    assert "behind_pace" not in fired and "missing_deadline" in fired
+
+
+# -- people who are away --------------------------------------------------------------------
+def test_an_owner_away_does_not_stall_and_the_days_away_do_not_count():
+    # Progress Monday 12th; away Tuesday 13th to Monday 19th (a vacation status).
+    view = task(
+        activity_at=t(MON),
+        due_at=None,
+        away_from=t("2026-01-13T00:00"),
+        away_until=t("2026-01-19T00:00"),
+    )
+    assert check_stalled(view, t("2026-01-16T10:00"), POLICY, CAL) is None  # away
+    # Back on Monday 19th: Tue-Fri away do not count; Mon 19, Tue 20, Wed 21 are three days.
+    assert check_stalled(view, t("2026-01-21T23:00"), POLICY, CAL) is None
+    facts = check_stalled(view, t("2026-01-22T00:00"), POLICY, CAL)
+    assert facts is not None and facts["working_days"] == 4
+    # Away with no end to the status: no stall until it changes.
+    away = replace(view, away_until=None)
+    assert check_stalled(away, t("2026-02-20T10:00"), POLICY, CAL) is None
 
 
 # -- overdue, missing owner / deadline --------------------------------------------------------
@@ -175,8 +256,14 @@ def test_disabled_rules_never_fire():
 def test_wake_is_the_instant_the_answer_changes():
     """With nothing else changing, a rule's answer is the same until its wake time and
     different from it on: the sweep relies on this to skip tasks that cannot have moved."""
-    view = task(activity_at=t(MON), created_at=t("2026-01-12T09:00"), due_at=due("2026-01-23"))
-    now = t("2026-01-12T10:00")
+    view = task(
+        activity_at=t(MON),
+        created_at=t("2026-01-12T09:00"),
+        due_at=due("2026-01-23"),
+        progress=5,
+        reported_at=t("2026-01-12T17:00"),  # 5 points in 8 hours: weeks late
+    )
+    now = t("2026-01-12T17:30")
     for rule_id in ("stalled", "behind_pace", "overdue"):
         rule = RULES_BY_ID[rule_id]
         wake = rule.wake(view, now, POLICY, CAL)
@@ -187,47 +274,19 @@ def test_wake_is_the_instant_the_answer_changes():
 
 
 # -- forecast -------------------------------------------------------------------------------
-def test_forecast_finds_the_finish_day_and_how_late_it_is():
-    # 40 points in the first two working days, then nothing for two more: 10 points a day.
+def test_forecast_is_the_pace_of_the_latest_report():
+    # 40 points in the first two working days (the report on Tuesday evening): 20 a day.
     fc = forecast(
         start=t("2026-01-05T09:00"),
-        start_progress=0,
         progress=40,
-        due_at=due("2026-01-09"),
-        now=t("2026-01-09T09:00"),
+        reported_at=t("2026-01-06T18:00"),
+        due_at=due("2026-01-07"),
         cal=CAL,
     )
-    assert fc.pace_per_day == pytest.approx(10)
-    assert fc.finish_day.isoformat() == "2026-01-16"  # 60 points more at 10 a day
-    assert fc.working_days_late == 5
+    assert fc.pace_per_day == pytest.approx(20)
+    assert fc.finish_day.isoformat() == "2026-01-09"  # 60 points more at 20 a day: Fri
+    assert fc.working_days_late == 2
 
 
-def test_no_forecast_without_progress():
-    assert (
-        forecast(
-            start=t("2026-01-05T09:00"),
-            start_progress=0,
-            progress=0,
-            due_at=None,
-            now=t("2026-01-09T09:00"),
-            cal=CAL,
-        )
-        is None
-    )
-
-
-def test_a_pace_crossing_at_the_end_of_a_day_wakes_the_next_morning():
-    """Created Monday 09:00, due Friday: with 15% done, pace fires once 40% of the time is
-    used, which is Tuesday 18:00 exactly; the answer only changes when Wednesday's hours
-    begin, and the wake must be then, not parked at the deadline."""
-    view = task(
-        progress=15,
-        created_at=t("2026-01-12T09:00"),
-        activity_at=t("2026-01-12T09:00"),
-        due_at=due("2026-01-16"),
-    )
-    evening = t("2026-01-13T18:30")
-    assert check_behind_pace(view, evening, POLICY, CAL) is None
-    wake = RULES_BY_ID["behind_pace"].wake(view, evening, POLICY, CAL)
-    assert wake == t("2026-01-14T09:00:01")
-    assert check_behind_pace(view, wake, POLICY, CAL) is not None
+def test_no_forecast_without_a_report():
+    assert forecast(start=t("2026-01-05T09:00"), progress=0, reported_at=None, due_at=None, cal=CAL) is None

@@ -327,13 +327,13 @@ async def test_a_command_landing_while_its_page_is_judged_is_not_overwritten(
     now = london("2026-01-05T10:00")
     judge, landed = sweep._judge, []
 
-    def judge_while_commands_land(row, at, m):
+    def judge_while_commands_land(row, subtasks, at, m):
         if not landed:  # Dana takes both tasks, from Slack, as the page is being judged
             with transaction(engine) as s:
                 service.assign(s, early, "UDANA", by="UMARCUS", now=now - timedelta(minutes=1))
                 service.assign(s, late, "UDANA", by="UMARCUS", now=now + timedelta(minutes=1))
             landed.append(True)
-        return judge(row, at, m)
+        return judge(row, subtasks, at, m)
 
     monkeypatch.setattr(sweep, "_judge", judge_while_commands_land)
     report = await run_sweep(monitor, now)

@@ -3,14 +3,18 @@ same rule as the slash commands (the owner, the creator or a manager may change 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from bot.db import make_engine, transaction
 from bot.models import Event
+from bot.monitor.monitor import Monitor
 from bot.sim.demo import demo_path
 from bot.sim.replay import replay
 from bot.sim.scenario import load_scenario, parse_scenario
 from bot.sim.simulate import transcript
+from bot.standin.server import SlackStandIn
 
 
 def scenario(*updates: dict, owner: str = "UDANA", managers: tuple = ("UMARCUS",)) -> dict:
@@ -58,7 +62,7 @@ async def test_an_update_by_someone_who_may_not_change_the_task_is_refused(tmp_p
     ]
     assert len(result.warnings) == 1
     assert (
-        "progress 40 by UTOM refused: only the owner (UDANA), the creator (ULEE)"
+        "progress 40 by UTOM refused: Only the owner, the creator or a manager can change #1"
         in (result.warnings[0])
     )
     engine = make_engine(f"sqlite:///{tmp_path / 'replay.db'}")
@@ -97,3 +101,38 @@ async def test_what_happens_after_the_last_sweep_still_counts_in_the_final_state
     result = await replay(parse_scenario(raw))
     assert result.final["filing"]["status"] == "done"
     assert result.final["filing"]["closed_at"] == "2026-01-16T18:05:00+00:00"
+
+
+class StatusStandIn(SlackStandIn):
+    """The stand-in, keeping every status it was told to show."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.statuses: list[tuple[str, str, str, int]] = []
+
+    def set_status(self, user_id: str, text: str, emoji: str, expiration: int) -> None:
+        self.statuses.append((user_id, text, emoji, expiration))
+
+
+async def test_a_person_away_is_shown_away_then_back_and_the_monitor_hears_of_it(monkeypatch):
+    told: list[str] = []
+    monkeypatch.setattr(
+        Monitor, "on_user_change", lambda self, user: told.append(user), raising=False
+    )
+    raw = scenario({"at": "2026-01-06T10:00", "by": "UDANA", "progress": 20})
+    raw["people"][0]["away"] = [
+        {
+            "from": "2026-01-07T00:00",
+            "until": "2026-01-09T00:00",
+            "emoji": ":palm_tree:",
+            "text": "Vacation",
+        }
+    ]
+    standin = StatusStandIn(token="xoxb-standin")
+    await replay(parse_scenario(raw), standin=standin)
+    until = int(datetime(2026, 1, 9, tzinfo=UTC).timestamp())  # London is on UTC in January
+    assert standin.statuses == [
+        ("UDANA", "Vacation", ":palm_tree:", until),
+        ("UDANA", "", "", 0),
+    ]
+    assert told == ["UDANA", "UDANA"]

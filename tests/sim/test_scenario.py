@@ -12,7 +12,7 @@ import pytest
 from bot.sim.demo import demo_path
 from bot.sim.scenario import ScenarioError, load_scenario
 from bot.sim.simulate import run_simulate
-from bot.standin.server import SlackStandIn
+from bot.standin import SlackStandIn
 
 REPO = Path(__file__).parents[2]
 
@@ -249,3 +249,61 @@ def load_scenario_json() -> dict:
     from bot.sim.source import read_source
 
     return read_source(GOOD, is_json=False).data
+
+
+# -- people away ---------------------------------------------------------------------------
+AWAY = GOOD.replace(
+    "people: [{id: UDANA, tz: Europe/London}, {id: UMARCUS}]",
+    "people:\n"
+    "  - id: UDANA\n"
+    "    away:\n"
+    "      - {from: 2026-01-12T00:00, until: 2026-01-19T00:00, emoji: ':palm_tree:', text: Vacation}\n"
+    "  - {id: UMARCUS}",
+)
+
+
+def test_a_person_away_is_read_in_the_teams_zone(tmp_path):
+    scenario = load_scenario(write(tmp_path, AWAY))
+    (spell,) = scenario.people[0].away
+    assert (spell.start.isoformat(), spell.until.isoformat()) == (
+        "2026-01-12T00:00:00+00:00",
+        "2026-01-19T00:00:00+00:00",
+    )
+    assert (spell.emoji, spell.text) == (":palm_tree:", "Vacation")
+    assert scenario.people[1].away == ()
+
+
+BAD_AWAY = [
+    (
+        ("until: 2026-01-19T00:00", "until: 2026-01-10T00:00"),
+        "people[0].away[0].until",
+        "must be after from (2026-01-12T00:00)",
+    ),
+    (("':palm_tree:'", "palm tree"), "people[0].away[0].emoji", "an emoji such as :palm_tree:"),
+    ((", emoji: ':palm_tree:', text: Vacation", ""), "people[0].away[0]", "says nothing"),
+    (("text: Vacation", "txt: Vacation"), "people[0].away[0].txt", "unknown key"),
+    (
+        ("from: 2026-01-12T00:00, until: 2026-01-19", "from: 2026-02-12T00:00, until: 2026-02-19"),
+        "people[0].away[0].from",
+        "is after the scenario ends (2026-01-30T18:00)",
+    ),
+    (
+        ("text: Vacation}\n", "text: Vacation}\n      - {from: 2026-01-16T00:00, "
+         "until: 2026-01-20T00:00, text: Sick}\n"),
+        "people[0].away[1].from",
+        "overlaps people[0].away[0]",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "where", "problem"), BAD_AWAY)
+def test_a_malformed_away_spell_is_refused_with_its_line(tmp_path, capsys, change, where, problem):
+    text = AWAY.replace(*change)
+    assert text != AWAY
+    path = write(tmp_path, text)
+    assert run_simulate(str(path), None, []) == 2
+    err = capsys.readouterr().err.strip()
+    spell = int(where.split("away[")[1][0]) if "away[" in where else 0
+    line = line_of(text, "- {from:", spell + 1) if "- {from:" in text else line_of(text, "away:")
+    assert err.startswith(f"vigil: {path}:{line}: {where}: "), err
+    assert problem in err

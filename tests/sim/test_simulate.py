@@ -19,7 +19,7 @@ from bot.calendar import WorkCalendar
 from bot.sim.replay import replay
 from bot.sim.scenario import load_scenario, parse_scenario
 from bot.sim.simulate import run_simulate
-from bot.standin.server import SlackStandIn
+from bot.standin import SlackStandIn
 
 SCENARIOS = Path(__file__).parents[2] / "data" / "scenarios"
 MARCUS = SCENARIOS / "marcus-quarter.yaml"
@@ -277,7 +277,7 @@ def test_stall_days_moves_the_first_flag(tmp_path, stuck_run):
     assert patient["scenario"]["policy"]["stall_days"] == 5
 
 
-def test_pace_tolerance_decides_when_slow_progress_is_flagged(tmp_path):
+def test_how_much_time_is_used_before_pace_is_judged_is_a_setting(tmp_path):
     slow = {
         "key": "accounts",
         "title": "Year-end accounts",
@@ -297,7 +297,7 @@ def test_pace_tolerance_decides_when_slow_progress_is_flagged(tmp_path):
         )
 
     _, default = simulate(tmp_path, firm(slow))
-    _, tolerant = simulate(tmp_path, firm(slow), "pace_tolerance=50")
+    _, tolerant = simulate(tmp_path, firm(slow), "pace_min_used=50")
     assert first_pace(default) < first_pace(tolerant)
 
 

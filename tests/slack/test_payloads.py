@@ -15,9 +15,9 @@ from bot.db import transaction
 from bot.models import Task
 from bot.slack import ids
 from bot.standin.wire import SlackWire, settle
+from tests.app.test_app import _form, rows
 from tests.blockkit import view_errors
 from tests.commands.test_buttons import click, stalled_dm, task
-from tests.app.test_app import _form, rows
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ BAD_FIELDS = (
     ({"parent": "#0"}, ids.INPUT_PARENT, "A task number such as 12"),
     ({"parent": "99"}, ids.INPUT_PARENT, "There is no task #99"),
     ({"title": "x" * 201}, ids.INPUT_TITLE, "a title has at most 200"),
-    ({"title": "\x00\x07 "}, ids.INPUT_TITLE, "Give the task a title"),
+    ({"title": "\x00\x07 "}, ids.INPUT_TITLE, "A task needs a title"),
     ({"description": "y" * 3001}, ids.INPUT_DESCRIPTION, "a description has at most 3000"),
     ({"owner": "<!channel>"}, ids.INPUT_OWNER, "Pick a person"),
 )

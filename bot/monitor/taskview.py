@@ -1,0 +1,105 @@
+"""What the rules see of a task, read from the database: one row per task with its parent's
+deadline, whether its owner left or is away, and whether `behind_pace` is open (for its
+hysteresis), plus its subtasks, rolled up (`rollup.py`). The sweep reads pages of these; a
+message or a reply reads one."""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, exists, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from bot.calendar import WorkCalendar
+from bot.models import CANCELLED, Finding, SlackUser, Task
+from bot.monitor.rollup import Subtask, roll_up
+from bot.monitor.rules import TaskView
+
+PARENT, OWNER = aliased(Task), aliased(SlackUser)
+PACE_OPEN = (
+    exists()
+    .where(Finding.task_id == Task.id, Finding.rule == "behind_pace", Finding.status == "open")
+    .correlate(Task)
+)
+# What the rules read of a task: one row each, with its parent's deadline, whether its owner
+# left or is away, and whether `behind_pace` is open (its hysteresis). Built once and bound
+# per page: statement construction is most of a small sweep's cost.
+COLUMNS = (
+    Task.id,
+    Task.status,
+    Task.progress,
+    Task.created_at,
+    Task.activity_at,
+    Task.owner_id,
+    Task.creator_id,
+    Task.due_at,
+    Task.parent_id,
+    Task.next_check_at,
+    PARENT.due_at,
+    OWNER.deleted,
+    Task.reported_at,
+    OWNER.away_from,
+    OWNER.away_until,
+    PACE_OPEN.label("pace_open"),
+)
+TASKS = (
+    select(*COLUMNS)
+    .outerjoin(PARENT, PARENT.id == Task.parent_id)
+    .outerjoin(OWNER, OWNER.id == Task.owner_id)
+)
+SUBTASKS = select(
+    Task.parent_id,
+    Task.progress,
+    Task.status,
+    Task.created_at,
+    Task.due_at,
+    Task.reported_at,
+).where(Task.parent_id.in_(bindparam("ids", expanding=True)), Task.status != CANCELLED)
+
+def subtasks_of(session: Session, ids: list[int]) -> dict[int, list[Subtask]]:
+    """The subtasks of these tasks, by parent: one statement for a page."""
+    found: dict[int, list[Subtask]] = {}
+    if ids:
+        for parent, progress, status, created, due, reported in session.execute(
+            SUBTASKS, {"ids": ids}
+        ):
+            found.setdefault(parent, []).append(Subtask(progress, status, created, due, reported))
+    return found
+
+
+def view_of(row, subtasks: list[Subtask], cal: WorkCalendar) -> TaskView:  # type: ignore[no-untyped-def]
+    """What the rules see of a row of `_COLUMNS`, its progress rolled up from its subtasks."""
+    (tid, status, progress, created, activity, owner_id, _creator, due, parent_id, _nc,
+     parent_due, owner_gone, reported, away_from, away_until, pace_open) = row  # fmt: skip
+    rolled = roll_up(
+        progress=progress,
+        reported_at=reported,
+        activity_at=activity,
+        due_at=due,
+        subtasks=subtasks,
+        cal=cal,
+    )
+    return TaskView(
+        id=tid,
+        status=status,
+        progress=rolled.progress,
+        created_at=created,
+        activity_at=rolled.activity_at,
+        owner_id=owner_id,
+        owner_active=not owner_gone,
+        due_at=due,
+        parent_id=parent_id,
+        parent_due_at=parent_due,
+        reported_at=rolled.reported_at,
+        away_from=away_from if owner_id else None,
+        away_until=away_until if owner_id else None,
+        behind_pace_open=bool(pace_open),
+        subtasks=rolled.subtasks,
+    )
+
+
+
+def load_view(session: Session, task_id: int, cal: WorkCalendar) -> TaskView | None:
+    row = session.execute(TASKS.where(Task.id == task_id)).first()
+    if row is None:
+        return None
+    return view_of(row, subtasks_of(session, [task_id]).get(task_id, []), cal)
