@@ -1,4 +1,4 @@
-"""Entry points: `python -m bot [demo | simulate | sweep | import | standin | slack]`."""
+"""Entry points: `python -m bot [demo | simulate | sweep | import | standin | slack | db]`."""
 
 from __future__ import annotations
 
@@ -106,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--skip-bad", action="store_true", help="store the good rows anyway")
     importing.add_argument("--include-done", action="store_true", help="bring finished cards too")
     importing.add_argument("--creator", metavar="USER", help="who the tasks are created by")
+    db = sub.add_parser("db", help="the database's schema: upgrade it, or show its revision")
+    db_actions = db.add_subparsers(dest="db_command", required=True)
+    db_actions.add_parser(
+        "upgrade", help="migrate the database to this Vigil's schema (back up first)"
+    )
+    db_actions.add_parser("current", help="the database's revision and whether it is at head")
     standin = sub.add_parser(
         "standin", help="run the local Slack stand-in (for trying Vigil without Slack)"
     )
@@ -208,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.slack_command != "messages":
                 settings.require("SLACK_SIGNING_SECRET")
             return run_slack(args, settings)
+        if args.command == "db":
+            return run_db(args.db_command, settings)
         if args.command == "sweep":
             settings.require("SLACK_BOT_TOKEN")
             try:
@@ -233,6 +241,32 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"vigil: {exc}", file=sys.stderr)
         return 2
+
+
+def run_db(action: str, settings) -> int:  # type: ignore[no-untyped-def]
+    """`db upgrade` prints what it did; `db current` the revision, exiting 1 when not at head."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.app.factory import database_problem
+    from bot.config import ConfigError
+    from bot.db import make_engine
+    from bot.migrations import runner
+
+    try:
+        engine = make_engine(settings.database_url)
+    except OSError as exc:
+        raise ConfigError(database_problem(exc)) from None
+    try:
+        if action == "upgrade":
+            print(runner.prepare(engine, upgrade=True).summary())
+            return 0
+        status = runner.current(engine)
+        print(status.describe())
+        return 0 if status.at_head else 1
+    except (SQLAlchemyError, OSError) as exc:
+        raise ConfigError(database_problem(exc)) from None
+    finally:
+        engine.dispose()
 
 
 def _sweep(settings, now: datetime, dry_run: bool) -> int:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, create_engine, event, tuple_
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from bot import models  # noqa: F401  (registers the tables)
 
@@ -62,7 +62,21 @@ def after_cursor(at_column: Any, id_column: Any) -> Any:
 
 
 def create_schema(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """The schema at the newest revision, for the fresh databases of tests, the replay and the
+    benchmarks: an empty database is built from the models and recorded at head, the same
+    schema as migrating (tests/test_migrations.py) in less time. A database that already has
+    one is left as it is if at head, else refused as at start-up."""
+    from bot.migrations.runner import prepare
+
+    prepare(engine, upgrade=False, quick=True)
+
+
+def prepare_schema(engine: Engine, *, upgrade: bool = False) -> None:
+    """Start-up's check: migrate an empty database to head, record one made before migrations
+    at the baseline, and refuse (SchemaError) one behind head unless `upgrade`, or ahead."""
+    from bot.migrations.runner import prepare
+
+    prepare(engine, upgrade=upgrade)
 
 
 @contextmanager

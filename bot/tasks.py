@@ -279,6 +279,8 @@ def set_progress(
     task = get_task(session, task_id)
     _require_live(task)
     old = task.progress
+    if progress == old and not note:
+        return task  # a repeated click or command: nothing new to record
     task.progress = progress
     if progress != old:
         task.activity_at = now  # real progress restarts the stall clock

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
+# Slack's limits, named once where the builders read them; pinned to Slack's documented
+# figures in tests/commands/views/test_limits.py.
+from bot.slack.blocks import MESSAGE_BLOCKS, VIEW_BLOCKS
+
 SCHEMA = Path(__file__).parent / "fixtures" / "blockkit" / "slack-block-kit.schema.json"
-MESSAGE_BLOCK_LIMIT = 50
-VIEW_BLOCK_LIMIT = 100
 
 
 @lru_cache(maxsize=4)
@@ -41,7 +43,7 @@ def _action_ids(blocks: list[dict]) -> list[str]:
     return found
 
 
-def block_errors(blocks: list[dict], *, limit: int = MESSAGE_BLOCK_LIMIT) -> list[str]:
+def block_errors(blocks: list[dict], *, limit: int = MESSAGE_BLOCKS) -> list[str]:
     errors = [
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
         for e in _validator().iter_errors(blocks)
@@ -69,4 +71,4 @@ def view_errors(view: dict) -> list[str]:
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
         for e in _validator(definition).iter_errors(view)
     ]
-    return errors + block_errors(view.get("blocks", []), limit=VIEW_BLOCK_LIMIT)
+    return errors + block_errors(view.get("blocks", []), limit=VIEW_BLOCKS)

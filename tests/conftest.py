@@ -1,11 +1,12 @@
-"""Shared fixtures: a real SQLite file, the Slack stand-in on a loopback port, and a monitor
-wired to both through the real AsyncWebClient."""
+"""Shared fixtures: a real SQLite file (and PostgreSQL where given), the Slack stand-in on a
+loopback port, a monitor wired to both through the real AsyncWebClient, the app served on the
+wire, and the one fake clock the tests move by hand."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from bot.db import create_schema, make_engine
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.standin import SlackStandIn
+from bot.standin.wire import SlackWire
 from tests.blockkit import block_errors
 
 LONDON = ZoneInfo("Europe/London")
@@ -29,6 +31,9 @@ MANAGERS = "CMANAGERS"
 def london(text: str) -> datetime:
     """A London wall-clock time as an aware UTC instant."""
     return datetime.fromisoformat(text).replace(tzinfo=LONDON).astimezone(UTC)
+
+
+MONDAY = london("2026-01-12T09:00")  # where the `wire` fixture's clock starts
 
 
 # A PostgreSQL database the tests may use, e.g. postgresql+psycopg://postgres@127.0.0.1/test
@@ -88,11 +93,21 @@ async def standin():
 
 
 class FakeClock:
-    """Monotonic time that moves only when the code under test sleeps."""
+    """The tests' one clock. Time moves only when a test moves it or the code under test
+    sleeps: the wall clock (`clock()` is `clock.now`, set by the test) and a monotonic clock
+    that `sleep` advances, recording what was slept."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: datetime = MONDAY) -> None:
+        self.now = now
         self.t = 1000.0
         self.slept: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def timestamp(self) -> float:
+        """The wall clock in seconds since the epoch, as the Slack stand-in reads it."""
+        return self.now.timestamp()
 
     def monotonic(self) -> float:
         return self.t
@@ -103,9 +118,32 @@ class FakeClock:
 
 
 @pytest.fixture
-async def monitor(engine, standin):
+def clock() -> FakeClock:
+    return FakeClock(MONDAY)
+
+
+@pytest.fixture
+async def wire(standin, database_url, clock) -> AsyncIterator[SlackWire]:
+    """The app on a loopback port, signed requests in, Web API calls to the stand-in, on each
+    database; its wall clock is `clock`, at Monday 12 January 2026, 09:00 in London."""
+    w = SlackWire(standin, database_url, clock.now)
+    w.clock = clock  # type: ignore[assignment]  # read by the app from `start` on
+    await w.start()
+    yield w
+    await w.stop()
+
+
+@pytest.fixture
+def paced(wire, clock) -> FakeClock:
+    """The app's pacing (App Home rebuilds, a second apart per channel) on `clock` too: its
+    waits move `clock.t` instead of passing."""
+    wire.ctx.monitor.monotonic, wire.ctx.monitor.sleep = clock.monotonic, clock.sleep
+    return clock
+
+
+@pytest.fixture
+async def monitor(engine, standin, clock):
     client = make_client(TOKEN, standin.url)
-    clock = FakeClock()
     m = Monitor(
         engine=engine,
         cal=WorkCalendar("Europe/London", "GB"),

@@ -37,8 +37,9 @@ def test_edits_and_sweeps_side_by_side_never_see_database_is_locked(tmp_path):
                 with transaction(bot_engine) as s:
                     # Read first, then write: the pattern that deadlocks a deferred transaction.
                     service.get_task(s, ids[n % 20])
+                    # 1 to 99, never the value a task already has: each write is a change.
                     service.set_progress(
-                        s, ids[n % 20], n % 100, by="UDANA", now=START + timedelta(minutes=n)
+                        s, ids[n % 20], n % 99 + 1, by="UDANA", now=START + timedelta(minutes=n)
                     )
         except BaseException as exc:  # noqa: BLE001 - the test reports whatever happened
             errors.append(exc)

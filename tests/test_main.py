@@ -4,6 +4,7 @@ running stand-in, and clear one-line errors for bad configuration."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import sys
@@ -17,20 +18,7 @@ from bot.app.server import serve
 from bot.config import ConfigError, Settings
 from bot.db import create_schema, make_engine, transaction
 from tests.conftest import MANAGERS, TOKEN, london
-
-
-async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env={"PATH": os.environ.get("PATH", ""), **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    return proc.returncode, out.decode(), err.decode()
+from tests.slackio import run_cli
 
 
 async def test_sweep_command_dms_the_owner_then_the_managers_then_resolves(standin, tmp_path):
@@ -74,8 +62,11 @@ async def test_sweep_command_dms_the_owner_then_the_managers_then_resolves(stand
     with transaction(engine) as s:
         service.set_progress(s, tid, 60, by="UDANA", now=london("2026-01-13T10:00"))
     await run_cli("sweep", "--now", "2026-01-13T10:05", env=env)
-    assert "no longer stalled" in standin.messages(MANAGERS)[0].text
-    assert "no longer stalled" in standin.messages(standin.dm_channel("UDANA"))[0].text
+    digest = standin.messages(MANAGERS)[0]
+    assert "0 tasks need someone" in digest.text
+    assert "no longer needs attention: progress recorded (60%)" in json.dumps(digest.blocks)
+    dm = standin.messages(standin.dm_channel("UDANA"))[0]
+    assert "no longer needs attention: progress recorded (60%)" in dm.text
     engine.dispose()
 
 
@@ -93,7 +84,9 @@ async def test_dry_run_sends_nothing(standin, tmp_path):
     }
     code, out, err = await run_cli("sweep", "--now", "2026-01-05T10:00", "--dry-run", env=env)
     assert code == 0, err
-    assert "would send       2" in out and "has no owner" in out
+    # No owner and no deadline: one case, one DM naming both.
+    assert "would send       1" in out and "has no owner" in out
+    assert "missing_owner, missing_deadline" in out
     assert standin.calls == []
     engine.dispose()
 

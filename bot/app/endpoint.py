@@ -26,6 +26,9 @@ from bot.slack.payloads import shape_problem
 
 log = logging.getLogger(__name__)
 MAX_AGE_SECONDS = 5 * 60  # Slack's own rule for replayed requests
+# Slack's deepest payloads (a view's blocks' elements' options) nest about a dozen levels; a
+# body nested deeper is not Slack's, and left as it is would exhaust Bolt's recursion later.
+MAX_DEPTH = 64
 
 
 class NotSlack(Exception):
@@ -66,9 +69,28 @@ def _json_object(text: str, what: str) -> dict:
         value = json.loads(text)
     except ValueError:
         raise NotSlack(f"{what} is not valid JSON") from None
+    except RecursionError:
+        raise NotSlack(f"{what} is nested too deep") from None
     if not isinstance(value, dict):
         raise NotSlack(f"{what} is not a JSON object")
+    if _too_deep(value):
+        raise NotSlack(f"{what} is nested too deep")
     return value
+
+
+def _too_deep(value: object) -> bool:
+    """Whether `value` nests deeper than MAX_DEPTH; iterative, so it cannot overflow itself."""
+    level: list[object] = [value]
+    for _ in range(MAX_DEPTH):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def events_handler(app: AsyncApp, secret: str, clock=time.time):  # type: ignore[no-untyped-def]
@@ -76,6 +98,7 @@ def events_handler(app: AsyncApp, secret: str, clock=time.time):  # type: ignore
         raw = await request.read()
         if not signed_by_slack(secret, raw, request.headers, clock()):
             return web.json_response({"error": "invalid signature"}, status=401)
+        body: dict = {}
         try:
             body = parse_body(raw, request.content_type)
             problem = shape_problem(body)
@@ -83,6 +106,10 @@ def events_handler(app: AsyncApp, secret: str, clock=time.time):  # type: ignore
                 raise NotSlack(problem)
         except NotSlack as exc:
             log.warning("refused a signed request: %s", exc)
+            if body.get("type") == "event_callback":
+                # Slack delivers an event again until it gets a 2xx: an event Vigil cannot
+                # read is acknowledged and dropped, or it would come back three more times.
+                return web.Response(status=200)
             return web.json_response({"error": f"not a Slack request: {exc}"}, status=400)
         headers = {k.lower(): v for k, v in request.headers.items()}
         headers["content-type"] = "application/json"

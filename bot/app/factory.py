@@ -7,17 +7,17 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.app.once import EventsOnce
 from bot.calendar import WorkCalendar
 from bot.commands import buttons, events, home, importing, modals, shortcut, slash
 from bot.commands.context import Context
 from bot.config import ConfigError, Settings
-from bot.db import create_schema, make_engine
-from bot.monitor.gateway import SlackGateway, make_client
+from bot.db import make_engine, prepare_schema
+from bot.monitor.gateway import SlackGateway, make_client, slack_session
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
 from bot.monitor.worker import DecideWorker, WorkerSpec
@@ -27,9 +27,14 @@ from bot.slack.payloads import refuse_malformed
 def build_monitor(
     settings: Settings, client: AsyncWebClient, *, count_open_tasks: bool = True
 ) -> Monitor:
-    """The database (created on first run), the team's calendar, and the monitor over them."""
+    """The database (created on first run, and refused with the command to run when its schema
+    is behind or ahead of this code), the team's calendar, and the monitor over them."""
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    try:
+        prepare_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     cal = WorkCalendar(
         settings.team_timezone,
         settings.holiday_country,
@@ -101,6 +106,7 @@ def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
         process_before_response=False,
     )
     app.use(refuse_malformed)
+    app.use(EventsOnce(ctx.engine).middleware())
     importing.register(app, ctx)  # before slash: it claims `/task import` from the same command
     for listeners in (slash, buttons, modals, shortcut, home, events):
         listeners.register(app, ctx)
@@ -109,7 +115,7 @@ def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
 
 async def sweep_once(settings: Settings, now: datetime, *, dry_run: bool = False) -> SweepReport:
     """`python -m bot sweep`: one sweep, safe beside a running bot (the sweep lease)."""
-    async with aiohttp.ClientSession() as http:
+    async with slack_session() as http:
         client = make_client(settings.bot_token or "", settings.slack_api_url, session=http)
         try:
             monitor = build_monitor(settings, client)

@@ -7,10 +7,10 @@ import asyncio
 import errno
 import gc
 import logging
+import signal
 import sys
 from datetime import timedelta
 
-import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
@@ -23,7 +23,7 @@ from bot.config import ConfigError, Settings
 from bot.db import reading
 from bot.models import State
 from bot.monitor.delivery import MANAGER_HEALTH
-from bot.monitor.gateway import make_client
+from bot.monitor.gateway import make_client, slack_session
 from bot.slack import ids
 
 log = logging.getLogger(__name__)
@@ -71,18 +71,31 @@ def build_web_app(app: AsyncApp, ctx: Context) -> web.Application:
     return web_app
 
 
+# At a stop, the work in flight (a sweep, the replies that follow acks) gets this long to
+# finish before it is cancelled; process managers wait about ten seconds before SIGKILL.
+STOP_GRACE_SECONDS = 8.0
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 async def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:  # noqa: S104 (a server)
-    """`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT.
+    """`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT,
+    until SIGTERM or SIGINT.
 
     The port is taken before the monitor starts, so that a bot that cannot listen stops at once
-    instead of sweeping (and sending DMs) with no way for Slack to reach it."""
+    instead of sweeping (and sending DMs) with no way for Slack to reach it. A stop ends what
+    the bot started: no new sweep, no new request, the work in flight finished (or, after
+    STOP_GRACE_SECONDS, abandoned: a message is marked sent only after Slack said ok, so an
+    abandoned one goes at the next start), then the judging worker."""
     tune_for_latency()
-    session = aiohttp.ClientSession()
+    stop = _stop_on_signals()
+    already = asyncio.all_tasks()  # the caller's, not the bot's to wait for at the stop
+    session = slack_session()
     client = make_client(settings.bot_token or "", settings.slack_api_url, session=session)
     try:
         ctx = open_context(settings, client)
     except BaseException:
         await session.close()
+        _forget_signals()
         raise
     scheduler: AsyncIOScheduler | None = None
     runner: web.AppRunner | None = None
@@ -90,7 +103,7 @@ async def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:  # noqa: 
         app = build_app(ctx, client)
         freeze_heap()
         if not settings.app_token:
-            runner = web.AppRunner(build_web_app(app, ctx))
+            runner = web.AppRunner(build_web_app(app, ctx), shutdown_timeout=STOP_GRACE_SECONDS)
             await runner.setup()
             try:
                 await web.TCPSite(runner, host, settings.port).start()
@@ -98,28 +111,69 @@ async def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:  # noqa: 
                 raise ConfigError(port_problem(settings.port, exc)) from None
         start_decide_worker(ctx)
         scheduler = start_scheduler(ctx)
-        if settings.app_token:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            handler = AsyncSocketModeHandler(app, settings.app_token, web_client=client)
-            log.warning("Vigil is running in Socket Mode")
-            await handler.start_async()
-        else:
-            log.warning(
-                "Vigil is listening on port %d (POST %s, GET /healthz)",
-                settings.port,
-                ids.EVENTS_PATH,
-            )
-            await asyncio.Event().wait()
+        await _run_until(stop, app, client, settings)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if runner is not None:
+            await runner.cleanup()  # no new requests; those in flight are answered
+        await _finish_in_flight(STOP_GRACE_SECONDS, already)
         if ctx.monitor.worker is not None:
             ctx.monitor.worker.close()
-        if runner is not None:
-            await runner.cleanup()
         await session.close()
         ctx.engine.dispose()
+        _forget_signals()
+
+
+async def _run_until(stop: asyncio.Event, app: AsyncApp, client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    if settings.app_token:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(app, settings.app_token, web_client=client)
+        await handler.connect_async()
+        log.warning("Vigil is running in Socket Mode")
+        try:
+            await stop.wait()
+        finally:
+            await handler.close_async()
+    else:
+        log.warning(
+            "Vigil is listening on port %d (POST %s, GET /healthz)",
+            settings.port,
+            ids.EVENTS_PATH,
+        )
+        await stop.wait()
+    log.warning("Vigil is stopping")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """SIGTERM (a process manager) or SIGINT (Ctrl-C) asks for a clean stop, whether it
+    reaches the whole process group or the main process alone."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def _forget_signals() -> None:
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.remove_signal_handler(sig)
+
+
+async def _finish_in_flight(grace: float, already: set[asyncio.Task]) -> None:
+    """Wait up to `grace` seconds for the bot's other tasks (a sweep, listeners still
+    answering, App Home republishing), then cancel what is left."""
+    others = asyncio.all_tasks() - already - {asyncio.current_task()}
+    if not others:
+        return
+    _done, pending = await asyncio.wait(others, timeout=grace)
+    for task in pending:
+        task.cancel()
+    if pending:
+        log.warning("stopped %d unfinished task(s) after %.0f s", len(pending), grace)
+        await asyncio.wait(pending, timeout=1.0)
 
 
 def port_problem(port: int, exc: OSError) -> str:

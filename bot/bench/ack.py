@@ -42,7 +42,7 @@ from bot.commands.grammar import Command
 from bot.config import Settings
 from bot.db import transaction
 from bot.models import Task
-from bot.monitor.gateway import make_client
+from bot.monitor.gateway import make_client, slack_session
 from bot.monitor.sweep import run_sweep
 from bot.slack import ids
 
@@ -281,7 +281,7 @@ async def measure(
         }
     )
     tune_for_latency()  # as `python -m bot` does
-    http = aiohttp.ClientSession()
+    http = slack_session()
     client = make_client(TOKEN, settings.slack_api_url, session=http)
     # The synthetic firm's Monday morning (as in `bot.bench.sweep`): mostly healthy tasks, about 1%
     # with a problem. Every sweep judges all of them; the commands happen at the same moment.

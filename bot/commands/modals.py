@@ -43,13 +43,21 @@ OWNER_CHECK_SECONDS = 1.5
 
 
 def _value(state: dict, block: str) -> object:
-    element = (state.get(block) or {}).get(block) or {}
+    """What was typed or picked in one input, as Slack sent it (None when empty)."""
+    inputs = state.get(block)
+    element = inputs.get(block) if isinstance(inputs, dict) else None
     if not isinstance(element, dict):
         return None
     for key in ("value", "selected_user", "selected_date"):
         if element.get(key) not in (None, ""):
             return element[key]
     return None
+
+
+def _typed(state: dict, block: str) -> str:
+    """The text typed in one input; "" when it is empty or not text (a text input holds text)."""
+    found = _value(state, block)
+    return found if isinstance(found, str) else ""
 
 
 def new_task_command(ctx: Context, state: dict) -> tuple[Command | None, dict[str, str]]:
@@ -75,11 +83,10 @@ def new_task_command(ctx: Context, state: dict) -> tuple[Command | None, dict[st
     parent = None
     raw_parent = str(_value(state, ids.INPUT_PARENT) or "").strip().removeprefix("#")
     if raw_parent:
-        if not (raw_parent.isascii() and raw_parent.isdigit()) or int(raw_parent) == 0:
+        parent = ids.db_id(raw_parent)
+        if parent is None:
             errors[ids.INPUT_PARENT] = "A task number such as 12 or #12."
-        else:
-            parent = int(raw_parent)
-    description = clean(str(_value(state, ids.INPUT_DESCRIPTION) or "")).strip()
+    description = clean(_typed(state, ids.INPUT_DESCRIPTION)).strip()
     if len(description) > MAX_TEXT:
         errors[ids.INPUT_DESCRIPTION] = (
             f"That is {len(description)} characters; a description has at most {MAX_TEXT}."
@@ -113,7 +120,7 @@ def _field_for(cmd: Command, message: str) -> str:
 
 def _task_of(meta: dict) -> int | None:
     task = meta.get("task")
-    return task if type(task) is int and task > 0 else None
+    return task if type(task) is int and ids.db_id(task) else None
 
 
 async def handle_new_task_submission(ctx: Context, ack, body: dict, client: AsyncWebClient) -> None:

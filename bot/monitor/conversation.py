@@ -174,7 +174,9 @@ def _entry_line(v: CaseView) -> str:
         facts.append(_away(v))
     line = f"{icon} {task_ref(v.task_id, v.title)}\n{_problem_lines(v)}\n" + " · ".join(facts)
     if v.notes:
-        line += "\n" + " · ".join(escape(n) for n in v.notes[-3:])
+        # Written by the buttons as mrkdwn already ("pinged the owner by <@U> at 10:12", the
+        # reply's escaped text): escaping again would show the mention as `&lt;@U&gt;`.
+        line += "\n" + " · ".join(v.notes[-3:])
     return line
 
 

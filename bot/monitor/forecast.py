@@ -29,12 +29,17 @@ def forecast(
     due_at: datetime | None,
     cal: WorkCalendar,
     resume_at: datetime | None = None,
+    away: tuple[datetime | None, datetime | None] = (None, None),
 ) -> Forecast | None:
     """From the report at `reported_at`; the rest of the work counted from `resume_at` when
-    later (a date to offer someone today, rather than one already past)."""
+    later (a date to offer someone today, rather than one already past). The working time
+    the owner was away (`away`: from, until) does not count against their pace."""
     if reported_at is None or progress <= 0 or progress >= 100:
         return None
     spent = cal.working_seconds(start, reported_at)
+    if away[0] is not None:
+        lo, hi = max(away[0], start), min(away[1] or reported_at, reported_at)
+        spent -= cal.working_seconds(lo, hi) if hi > lo else 0.0
     if spent <= 0:
         return None
     pace = progress / spent  # points per working second
@@ -57,4 +62,5 @@ def forecast_for(task, now: datetime, cal: WorkCalendar) -> Forecast | None:  # 
         reported_at=task.reported_at,
         due_at=task.due_at,
         cal=cal,
+        away=(getattr(task, "away_from", None), getattr(task, "away_until", None)),
     )

@@ -3,13 +3,15 @@ says what the caller should do about a failure.
 
 The client is slack_sdk's `AsyncWebClient` with its own retries switched off: a sweep must not
 sit in a retry loop. A failure becomes a `DeliveryError` and the notification waits for a later
-sweep, which is how a 429's `Retry-After` is honoured without blocking anything.
+sweep. A 429's `Retry-After` holds back every call to that method until it has passed, across
+sweeps and processes (bot/monitor/ratelimit.py): the gateway refuses them itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -17,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.monitor.people import Person
+from bot.monitor.ratelimit import RetryGate
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +41,38 @@ class DeliveryError(Exception):
         self.kind, self.error, self.retry_after = kind, error, retry_after
 
 
+SLACK_TIMEOUT = 10.0  # seconds for any one call to Slack, from connecting to the last byte
+
+
+def slack_session(timeout: float = SLACK_TIMEOUT, **kwargs: Any) -> aiohttp.ClientSession:
+    """The HTTP session a long-lived process shares between its Slack calls, each bounded by
+    `timeout`. slack_sdk applies its own timeout only to sessions it opens itself; a session
+    handed to it keeps aiohttp's default bound, which is five minutes."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout), **kwargs)
+
+
 def make_client(
-    token: str, base_url: str, timeout: int = 10, session: aiohttp.ClientSession | None = None
+    token: str,
+    base_url: str,
+    timeout: float = SLACK_TIMEOUT,
+    session: aiohttp.ClientSession | None = None,
 ) -> AsyncWebClient:
     """Without `session`, slack_sdk opens a connection per call; a long-lived process passes
-    one so that calls reuse their connections."""
+    one (from `slack_session`) so that calls reuse their connections. A session whose calls
+    could outlast `timeout` is refused: a sweep must never wait minutes on one answer."""
+    if session is not None:
+        total = session.timeout.total
+        if total is None or total > timeout:
+            raise ValueError(
+                f"a Slack client's session must bound each call to {timeout:g} s "
+                f"(it allows {total or 'unlimited'}); open it with slack_session()"
+            )
     return AsyncWebClient(
-        token=token, base_url=base_url, timeout=timeout, retry_handlers=[], session=session
+        token=token,
+        base_url=base_url,
+        timeout=timeout,  # type: ignore[arg-type]  # slack_sdk hands it to aiohttp, which takes floats
+        retry_handlers=[],
+        session=session,
     )
 
 
@@ -80,19 +108,32 @@ def _classify(exc: Exception) -> DeliveryError:
 
 
 class SlackGateway:
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, gate: RetryGate | None = None) -> None:
         self.client = client
+        # Set by the Monitor that owns this gateway (it has the database and the wall clock).
+        self.gate = gate
         self._dm_channels: dict[str, str] = {}
 
-    async def _call(self, coro: Any) -> Any:
+    async def _call(self, method: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        """`call()` unless Slack's `Retry-After` for `method` is still running: then a RETRY
+        error with the time left, and Slack is not asked."""
+        if self.gate is not None:
+            wait = await self.gate.wait(method)
+            if wait > 0:
+                raise DeliveryError(RETRY, "ratelimited", wait)
         try:
-            return await coro
+            return await call()
         except Exception as exc:  # classified: every failure becomes a decision for the caller
-            raise _classify(exc) from exc
+            failure = _classify(exc)
+            if failure.retry_after and self.gate is not None:
+                await self.gate.hold(method, failure.retry_after)
+            raise failure from exc
 
     async def open_dm(self, user_id: str) -> str:
         if user_id not in self._dm_channels:
-            resp = await self._call(self.client.conversations_open(users=user_id))
+            resp = await self._call(
+                "conversations.open", lambda: self.client.conversations_open(users=user_id)
+            )
             self._dm_channels[user_id] = resp["channel"]["id"]
         return self._dm_channels[user_id]
 
@@ -111,12 +152,15 @@ class SlackGateway:
             kwargs["thread_ts"] = thread_ts
         if metadata:
             kwargs["metadata"] = metadata
-        resp = await self._call(self.client.chat_postMessage(**kwargs))
+        resp = await self._call("chat.postMessage", lambda: self.client.chat_postMessage(**kwargs))
         return resp["channel"], resp["ts"]
 
     async def update(self, channel: str, ts: str, text: str, blocks: list[dict]) -> None:
-        await self._call(self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks))
+        await self._call(
+            "chat.update",
+            lambda: self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks),
+        )
 
     async def user_info(self, user_id: str) -> Person:
-        resp = await self._call(self.client.users_info(user=user_id))
+        resp = await self._call("users.info", lambda: self.client.users_info(user=user_id))
         return Person.from_slack({**resp["user"], "id": user_id})

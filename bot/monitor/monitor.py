@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from bot.calendar import WorkCalendar
 from bot.monitor.gateway import SlackGateway
 from bot.monitor.policy import Policy
+from bot.monitor.ratelimit import RetryGate
 
 T = TypeVar("T")
 
@@ -36,7 +37,9 @@ class Monitor:
     wall: Callable[[], datetime] = _wall  # the sweep lease runs on real time, whatever `now` is
     page_size: int = 2000
     user_cache_ttl: timedelta = timedelta(days=1)
-    lease_seconds: int = 600
+    # Short, and renewed at half-life by the sweep holding it: a crash keeps others out for
+    # at most this long (bot/monitor/lease.py).
+    lease_seconds: int = 60
     # Database work runs in a worker thread so the bot's event loop keeps acking Slack; a
     # replay has no one else on its loop and runs it inline.
     db_in_thread: bool = True
@@ -50,6 +53,12 @@ class Monitor:
     last_sweep: datetime | None = None  # the `now` of the last completed sweep
     # users.info answers, kept for `user_cache_ttl`: {user id: (tz, deleted, fetched at)}
     users: dict[str, tuple[str | None, bool, datetime]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.gateway is not None and self.gateway.gate is None:
+            # Slack's Retry-After, kept in the database so other sweeps and processes see it;
+            # on the wall clock, like the lease, whatever instant a sweep judges for.
+            self.gateway.gate = RetryGate(self.engine, lambda: self.wall(), self.db)
 
     async def db(self, fn: Callable[..., T], *args: object) -> T:
         if self.db_in_thread:

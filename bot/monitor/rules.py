@@ -191,6 +191,7 @@ def check_behind_pace(
         reported_at=task.reported_at,
         due_at=task.due_at,
         cal=cal,
+        away=(task.away_from, task.away_until),
     )
     if fc is None:
         return None

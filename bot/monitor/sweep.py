@@ -397,20 +397,26 @@ async def run_sweep(m: Monitor, now: datetime, *, dry_run: bool = False) -> Swee
         return report
     try:
         if m.worker is not None:
-            counts = await m.worker.decide(now)
+            counts = await held.during(m.worker.decide(now))
             report.checked, report.opened, report.resolved = counts
         else:
-            await m.db(_decide_and_commit, now, m, report)
+            await held.during(m.db(_decide_and_commit, now, m, report))
         deliverer = Deliverer(m, held)
         report.delivery = await deliverer.deliver_due(now)
-        if any(s.kind == "dm" for s in report.delivery.sent):
+        first = report.delivery
+        if first.left == 0 and any(s.kind == "dm" for s in first.sent):
             # An owner told now starts what is owed at once ("overdue" and "I'm blocked" go to
-            # the managers as the owner is told): one more step of the ladder, and its messages.
+            # the managers as the owner is told): one more step of the ladder, and its messages,
+            # within what is left of the budget (nothing, when the first round had to stop).
             await m.db(_ladder_again, now, m)
-            more = await deliverer.deliver_due(now)
+            more = await deliverer.deliver_due(now, m.policy.send_budget - len(first.sent))
             report.delivery.sent += more.sent
             report.delivery.deferred += more.deferred
             report.delivery.held += more.held
+            report.delivery.left += more.left
+            report.delivery.failed += more.failed
+            report.delivery.cancelled += more.cancelled
+            report.delivery.problems += more.problems  # an archived channel is said, not lost
     finally:
         await m.db(_finish, m, holder, now)
     return report

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import aiohttp
 from sqlalchemy import func, select
 
 from bot import tasks as service
@@ -22,7 +21,7 @@ from bot.errors import Refused, UserError
 from bot.models import Case, Event, Notification, Task
 from bot.monitor import ladder, people
 from bot.monitor.delivery import Sent
-from bot.monitor.gateway import SlackGateway, make_client
+from bot.monitor.gateway import SlackGateway, make_client, slack_session
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
 from bot.sim.scenario import Away, Scenario, ScenarioTask, Update
@@ -407,7 +406,7 @@ async def replay(
             standin.add_user(person.id, name=person.name, tz=person.tz)
         standin.add_channel(scenario.channel, name="managers")
         await standin.start()
-        http = aiohttp.ClientSession()
+        http = slack_session()
         client = make_client(standin.token, standin.url, session=http)
         monitor = Monitor(
             engine=engine,

@@ -35,14 +35,28 @@ def context_block_id(task_id: int, finding_id: int | None, part: str) -> str:
     return f"{BLOCK_PREFIX}|{task_id}|{finding_id or 0}|{part}"
 
 
+# Ids are the database's integers: PostgreSQL's `integer` ends at 2**31 - 1, and an id past it
+# from a forged or mangled click would be a database error rather than "no such task".
+MAX_ID = 2**31 - 1
+
+
+def db_id(value: object, *, zero: bool = False) -> int | None:
+    """`value` as a row id if it is one (a whole number, or its ASCII digits, within the
+    database's integer), else None. `zero` admits 0, which block ids use for "no finding"."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if type(value) is not int or not (0 if zero else 1) <= value <= MAX_ID:
+        return None
+    return value
+
+
 def parse_block_id(block_id: str) -> tuple[int, int | None] | None:
     """(task id, finding id) from a block id made by `context_block_id`, or None."""
     parts = block_id.split("|")
     if len(parts) != 4 or parts[0] != BLOCK_PREFIX:
         return None
-    try:
-        task_id, finding_id = int(parts[1]), int(parts[2])
-    except ValueError:
+    task_id, finding_id = db_id(parts[1]), db_id(parts[2], zero=True)
+    if task_id is None or finding_id is None:
         return None
     return task_id, finding_id or None
 

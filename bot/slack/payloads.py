@@ -24,44 +24,129 @@ def _text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+def _user_id(value: Any) -> bool:
+    return (
+        isinstance(value, str) and value[:1] in ("U", "W") and value.isascii() and value.isalnum()
+    )
+
+
 def _user(payload: dict) -> bool:
     user = payload.get("user")
     return isinstance(user, dict) and _text(user.get("id"))
 
 
+# Where Bolt looks for the ids it puts in a listener's context (slack_bolt.request.internals):
+# each of these, when present, must be a string or an object, else Bolt fails before any
+# listener runs (`"id" in 42`).
+_ID_HOLDERS = ("enterprise", "team", "user", "channel")
+_ID_STRINGS = ("enterprise_id", "team_id", "user_id", "channel_id", "thread_ts", "response_url")
+_NESTED = ("event", "message", "previous_message", "item", "assistant_thread")
+
+
+def _ids_problem(payload: dict, depth: int = 0) -> str | None:
+    for key in _ID_HOLDERS:
+        value = payload.get(key)
+        if value is None or isinstance(value, str):
+            continue
+        if not isinstance(value, dict) or not isinstance(value.get("id", ""), str | None):
+            return f"a {key} that is neither an id nor an object with one"
+    for key in _ID_STRINGS:
+        if not isinstance(payload.get(key), str | None):
+            return f"a {key} that is not text"
+    auths = payload.get("authorizations")
+    if auths is not None and not (
+        isinstance(auths, list) and all(isinstance(a, dict) for a in auths)
+    ):
+        return "authorizations that are not a list of objects"
+    urls = payload.get("response_urls")
+    if urls is not None and not (isinstance(urls, list) and all(isinstance(u, dict) for u in urls)):
+        return "response_urls that are not a list of objects"
+    for key in _NESTED:
+        inner = payload.get(key)
+        if inner is not None and not isinstance(inner, dict):
+            return f"a {key} that is not an object"
+        if inner is not None and depth < 2:
+            problem = _ids_problem(inner, depth + 1)
+            if problem:
+                return problem
+    for inner in auths or ():
+        problem = _ids_problem(inner, 2)
+        if problem:
+            return problem
+    return None
+
+
 def shape_problem(body: Any) -> str | None:
     """Why `body` is not a request Slack would send, or None. Only what Vigil answers is
-    checked; anything else goes on to Bolt, which says it has no listener for it."""
+    checked (and the ids Bolt itself reads from every request); anything else goes on to Bolt,
+    which says it has no listener for it."""
     if not isinstance(body, dict):
         return "the payload is not a JSON object"
+    problem = _ids_problem(body)
+    if problem:
+        return problem
     if "command" in body:
-        for name in ("user_id", "trigger_id", "response_url"):
-            if not _text(body.get(name)):
-                return f"a slash command without {name}"
-        if not isinstance(body.get("text", ""), str):
-            return "a slash command whose text is not text"
-        return None
+        return _command_problem(body)
     kind = body.get("type")
     if kind in ("block_actions", "view_submission", "message_action", "shortcut"):
         if not _user(body):
             return f"{kind} without a user"
+        if not isinstance(body.get("container", {}), dict):
+            return f"{kind} whose container is not an object"
+        if not isinstance(body.get("trigger_id", ""), str):
+            return f"{kind} whose trigger_id is not text"
     if kind == "block_actions":
-        acts = body.get("actions")
-        if not isinstance(acts, list) or not acts:
-            return "block_actions without actions"
-        if not all(isinstance(a, dict) and _text(a.get("action_id")) for a in acts):
-            return "an action without an action_id"
+        return _actions_problem(body)
     if kind == "view_submission":
-        view = body.get("view")
-        if not isinstance(view, dict) or not _text(view.get("id")) or not _text(view.get("type")):
-            return "view_submission without a view"
-        state = view.get("state")
-        if not isinstance(state, dict) or not isinstance(state.get("values"), dict):
-            return "view_submission without state values"
-    if kind in ("message_action", "shortcut") and not _text(body.get("trigger_id")):
-        return f"{kind} without a trigger_id"
-    if kind == "event_callback" and not isinstance(body.get("event"), dict):
+        return _view_problem(body)
+    if kind in ("message_action", "shortcut"):
+        if not _text(body.get("trigger_id")) or not _text(body.get("callback_id")):
+            return f"{kind} without a trigger_id or callback_id"
+    if kind == "event_callback":
+        return _event_problem(body.get("event"))
+    return None
+
+
+def _command_problem(body: dict) -> str | None:
+    for name in ("command", "user_id", "trigger_id", "response_url"):
+        if not _text(body.get(name)):
+            return f"a slash command without {name}"
+    if not isinstance(body.get("text", ""), str):
+        return "a slash command whose text is not text"
+    return None
+
+
+def _actions_problem(body: dict) -> str | None:
+    acts = body.get("actions")
+    if not isinstance(acts, list) or not acts:
+        return "block_actions without actions"
+    if not all(isinstance(a, dict) and _text(a.get("action_id")) for a in acts):
+        return "an action without an action_id"
+    if not all(isinstance(a.get("block_id", ""), str) for a in acts):
+        return "an action whose block_id is not text"
+    return None
+
+
+def _view_problem(body: dict) -> str | None:
+    view = body.get("view")
+    if not isinstance(view, dict) or not _text(view.get("id")) or not _text(view.get("type")):
+        return "view_submission without a view"
+    if not isinstance(view.get("callback_id"), str):
+        return "view_submission without a callback_id"
+    state = view.get("state")
+    if not isinstance(state, dict) or not isinstance(state.get("values"), dict):
+        return "view_submission without state values"
+    return None
+
+
+def _event_problem(event: Any) -> str | None:
+    if not isinstance(event, dict):
         return "event_callback without an event"
+    if not _text(event.get("type")):
+        return "an event without a type"
+    if event["type"] == "app_home_opened":
+        if not _user_id(event.get("user")) or not isinstance(event.get("tab", ""), str):
+            return "app_home_opened without a user or with a tab that is not text"
     return None
 
 

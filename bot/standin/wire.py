@@ -19,7 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.app.factory import build_app, build_context
 from bot.app.server import build_web_app
 from bot.config import Settings
-from bot.monitor.gateway import make_client
+from bot.monitor.gateway import make_client, slack_session
 from bot.monitor.sweep import run_sweep
 from bot.standin import SlackStandIn
 
@@ -61,7 +61,7 @@ class SlackWire:
         self.responses_seen = 0
 
     async def start(self) -> None:
-        self.http = aiohttp.ClientSession()
+        self.http = slack_session()
         self.client = make_client(self.token, self.standin.url, session=self.http)
         self.ctx = build_context(self.settings, self.client, clock=self.clock)
 

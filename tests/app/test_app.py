@@ -7,72 +7,14 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
 
 from bot.db import transaction
-from bot.models import Event, Task
+from bot.models import Task
 from bot.slack import ids
 from bot.standin.wire import SlackWire, settle
-from tests.blockkit import block_errors, view_errors
-from tests.conftest import MANAGERS, london
-
-MONDAY = london("2026-01-12T09:00")
-
-
-@pytest.fixture
-async def wire(standin, database_url):
-    w = SlackWire(standin, database_url, MONDAY)
-    await w.start()
-    yield w
-    await w.stop()
-
-
-def rows(w: SlackWire) -> tuple[int, int]:
-    with transaction(w.ctx.engine) as s:
-        return (
-            s.execute(select(func.count()).select_from(Task)).scalar_one(),
-            s.execute(select(func.count()).select_from(Event)).scalar_one(),
-        )
-
-
-def everything_valid(standin) -> None:
-    """Every message, modal and Home view the app sent is valid Block Kit within Slack's limits."""
-    for call in standin.calls:
-        if "view" in call.params:
-            assert not view_errors(call.params["view"]), (
-                call.method,
-                view_errors(call.params["view"]),
-            )
-        elif call.params.get("blocks"):
-            assert not block_errors(call.params["blocks"]), call.method
-    for response in standin.responses:
-        if response.get("blocks"):
-            assert not block_errors(response["blocks"])
-
-
-def dm_click(w: SlackWire, message, action: dict, user: str = "UDANA", key: str = "click") -> dict:
-    """A block_actions payload for a click on a message in a DM, as Slack sends it (the
-    element's action id may carry a suffix making it unique in the message)."""
-    block, element = next(
-        (b, e)
-        for b in message.blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"].split(":")[0] == action["action_id"]
-    )
-    action = {**action, "action_id": element["action_id"]}
-    return {
-        "type": "block_actions",
-        "user": {"id": user},
-        "api_app_id": "A0VIGIL",
-        "team": {"id": "T0STANDIN"},
-        "trigger_id": f"trigger-{key}",
-        "response_url": w.standin.response_url(key, channel=message.channel, ts=message.ts),
-        "container": {"type": "message", "channel_id": message.channel, "message_ts": message.ts},
-        "channel": {"id": message.channel},
-        "message": {"ts": message.ts, "text": message.text, "blocks": message.blocks},
-        "actions": [{**action, "block_id": block["block_id"], "action_ts": "1.1"}],
-    }
+from tests.blockkit import view_errors
+from tests.conftest import MANAGERS, MONDAY, london
+from tests.slackio import dm_click, everything_valid, form_body, rows
 
 
 async def test_bad_signature_or_old_timestamp_is_401_and_touches_nothing(wire):
@@ -223,7 +165,7 @@ async def test_the_modal_is_validated_in_place_and_submitting_twice_creates_one_
 
     async with wire.http.post(
         f"{wire.url}/slack/events",
-        data=(b := _form(submission("", "2020-01-01"))),
+        data=(b := form_body(submission("", "2020-01-01"))),
         headers=wire._headers(b, "application/x-www-form-urlencoded"),
     ) as resp:
         answer = await resp.json()
@@ -235,12 +177,6 @@ async def test_the_modal_is_validated_in_place_and_submitting_twice_creates_one_
         await wire.interact(submission("Board pack", "2026-01-30"))
     await settle(lambda: rows(wire)[0] > 0)
     assert rows(wire)[0] == 1
-
-
-def _form(payload: dict) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode({"payload": json.dumps(payload)})
 
 
 async def test_app_home_shows_my_tasks_by_risk_and_the_team_for_managers(wire, standin):

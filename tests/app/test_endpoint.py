@@ -6,20 +6,10 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-import pytest
-
 from bot.standin.wire import SlackWire, settle
-from tests.app.test_app import MONDAY, rows
+from tests.slackio import rows
 
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-async def wire(standin, tmp_path):
-    w = SlackWire(standin, f"sqlite:///{tmp_path / 'endpoint.db'}", MONDAY)
-    await w.start()
-    yield w
-    await w.stop()
 
 
 def command(**fields: str) -> str:

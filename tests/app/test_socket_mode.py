@@ -3,7 +3,6 @@ envelopes over a WebSocket from the stand-in, and acknowledges each one."""
 
 from __future__ import annotations
 
-import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy import func, select
 
@@ -11,12 +10,12 @@ from bot.app.factory import build_app, build_context
 from bot.config import Settings
 from bot.db import transaction
 from bot.models import Task
-from bot.monitor.gateway import make_client
-from bot.standin.wire import Clock, settle
-from tests.conftest import MANAGERS, TOKEN, london
+from bot.monitor.gateway import make_client, slack_session
+from bot.standin.wire import settle
+from tests.conftest import MANAGERS, TOKEN, FakeClock, london
 
 
-async def test_slash_command_over_socket_mode_is_acked_and_answered(standin, tmp_path):
+async def test_slash_command_over_socket_mode_is_acked_and_answered(standin, tmp_path, clock):
     settings = Settings.from_env(
         {
             "SLACK_BOT_TOKEN": TOKEN,
@@ -27,9 +26,9 @@ async def test_slash_command_over_socket_mode_is_acked_and_answered(standin, tmp
             "TEAM_TIMEZONE": "Europe/London",
         }
     )
-    http = aiohttp.ClientSession()
+    http = slack_session()
     client = make_client(TOKEN, standin.url, session=http)
-    ctx = build_context(settings, client, clock=Clock(london("2026-01-12T09:00")))
+    ctx = build_context(settings, client, clock=clock)
     handler = AsyncSocketModeHandler(build_app(ctx, client), settings.app_token, web_client=client)
     await handler.connect_async()
     try:
@@ -95,3 +94,40 @@ async def test_slash_command_over_socket_mode_is_acked_and_answered(standin, tmp
         await handler.close_async()
         await http.close()
         ctx.engine.dispose()
+
+
+async def test_an_event_envelope_delivered_again_after_a_reconnect_acts_once(standin, tmp_path):
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_APP_TOKEN": "xapp-standin",
+            "SLACK_API_URL": standin.url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'socket.db'}",
+            "MANAGER_CHANNEL": MANAGERS,
+            "TEAM_TIMEZONE": "Europe/London",
+        }
+    )
+    event = {
+        "type": "event_callback",
+        "team_id": "T0STANDIN",
+        "event_id": "Ev0SOCKET",
+        "event": {"type": "app_home_opened", "user": "UDANA", "tab": "home"},
+    }
+    published = lambda: len(standin.calls_to("views.publish"))  # noqa: E731
+    for attempt in range(2):  # a second connection, as after a reconnect or a restart
+        http = slack_session()
+        client = make_client(TOKEN, standin.url, session=http)
+        ctx = build_context(settings, client, clock=FakeClock(london("2026-01-12T09:00")))
+        handler = AsyncSocketModeHandler(build_app(ctx, client), "xapp-standin", web_client=client)
+        await handler.connect_async()
+        try:
+            await settle(lambda: standin.socket_connected)
+            sent = await standin.send_envelope("events_api", event, retry_attempt=attempt)
+            await settle(lambda sent=sent: sent in [a["envelope_id"] for a in standin.acks])
+            await settle(lambda: published() > 1, limit=0.3)
+            assert sent in [a["envelope_id"] for a in standin.acks]  # acked all the same
+            assert published() == 1
+        finally:
+            await handler.close_async()
+            await http.close()
+            ctx.engine.dispose()

@@ -11,42 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import transaction
-from bot.models import Finding, Task
+from bot.models import Case
 from bot.slack import ids
-from bot.standin.wire import SlackWire, settle
-from tests.app.test_app import dm_click, everything_valid
+from bot.standin.wire import settle
 from tests.conftest import MANAGERS, london
-
-
-@pytest.fixture
-async def wire(standin, database_url):
-    w = SlackWire(standin, database_url, london("2026-01-12T09:00"))
-    await w.start()
-    yield w
-    await w.stop()
-
-
-async def stalled_dm(w: SlackWire):
-    """#1, owned by Dana, stalled: her DM (Friday) and the managers' message (Monday)."""
-    await w.command("add Q3 filing <@UDANA|dana> due 2026-02-27", user="UMARCUS")
-    await w.sweep(london("2026-01-16T09:30"))
-    await w.sweep(london("2026-01-19T09:30"))
-    w.clock.now = london("2026-01-19T10:00")
-    dm = w.standin.messages(w.standin.dm_channel("UDANA"))[0]
-    managers = [m for m in w.standin.messages(MANAGERS) if m.thread_ts is None][0]
-    return dm, managers
-
-
-def task(w: SlackWire) -> Task:
-    with transaction(w.ctx.engine) as s:
-        return s.get(Task, 1)
-
-
-async def click(w: SlackWire, message, action: dict, user: str = "UDANA") -> dict | None:
-    before = len(w.standin.responses)
-    resp = await w.interact(dm_click(w, message, action, user=user, key=f"k{before}"))
-    assert resp.status == 200
-    return await w.next_response(before)
+from tests.slackio import click, dm_click, everything_valid, new_task_form, stalled_dm, submit, task
 
 
 async def test_done_closes_the_task_and_the_sweep_resolves_both_messages(wire, standin):
@@ -57,7 +26,12 @@ async def test_done_closes_the_task_and_the_sweep_resolves_both_messages(wire, s
     assert answer["replace_original"] and "marked done" in answer["text"]
     assert task(wire).status == "done"
     await wire.sweep(london("2026-01-19T10:05"))
-    assert "no longer stalled: marked done" in standin.messages(MANAGERS)[0].text
+    [digest] = standin.messages(MANAGERS)
+    [dm] = standin.messages(standin.dm_channel("UDANA"))
+    for message in (digest, dm):  # both edited in place, nothing posted again
+        assert "no longer needs attention: marked done" in json.dumps(message.blocks)
+        assert all(b["type"] != "actions" for b in message.blocks)
+    assert "0 tasks need someone" in digest.text and digest.edits >= 1
     everything_valid(standin)
 
 
@@ -82,9 +56,18 @@ async def test_snooze_holds_reminders(wire, standin):
             "selected_option": {"value": "2"},
         },
     )
-    assert "snoozed until Wed 21 Jan" in answer["text"]
+    assert "snoozed until Wed 21 Jan" in json.dumps(answer["blocks"])
     with transaction(wire.ctx.engine) as s:
-        assert s.execute(select(Finding.snoozed_until)).scalar() == london("2026-01-21T10:00")
+        assert s.execute(select(Case.snoozed_until)).scalar() == london("2026-01-21T10:00")
+    # The reminder was due Tuesday (two working days after Friday's DM): held until Wednesday
+    # 10:00, then one comes.
+    dana = standin.dm_channel("UDANA")
+    await wire.sweep(london("2026-01-20T10:00"))
+    await wire.sweep(london("2026-01-21T09:59"))
+    assert len(standin.messages(dana)) == 1
+    await wire.sweep(london("2026-01-21T10:01"))
+    assert len(standin.messages(dana)) == 2
+    assert "Reminder" in standin.messages(dana)[-1].text
 
 
 async def test_move_the_deadline_from_the_datepicker(wire, standin):
@@ -99,8 +82,11 @@ async def test_move_the_deadline_from_the_datepicker(wire, standin):
             "selected_date": "2026-03-06",
         },
     )
-    assert "due Fri 6 Mar" in answer["text"]
-    assert not any(b["type"] == "actions" for b in dm.blocks)  # the DM lost its buttons
+    shown = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "<@UDANA>: due Fri 6 Mar" in shown and "owner <@UDANA>  ·  due Fri 6 Mar" in shown
+    # Still stalled: the DM, redrawn where it was, keeps the buttons that fix that.
+    assert answer["replace_original"] and "no progress" in answer["text"]
+    assert any(e["action_id"].startswith(ids.ACTION_DONE) for e in elements(dm.blocks))
     answer = await click(
         wire,
         reminder,
@@ -113,31 +99,41 @@ async def test_move_the_deadline_from_the_datepicker(wire, standin):
     assert "in the past" in answer["text"] and answer["response_type"] == "ephemeral"
 
 
-async def test_managers_reassign_and_ping_the_owner(wire, standin):
+def elements(blocks: list[dict]) -> list[dict]:
+    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+async def test_managers_ping_and_reassign_are_recorded_on_the_entry(wire, standin):
     _, managers = await stalled_dm(wire)
     copies = [copy.deepcopy(managers) for _ in range(2)]  # as another manager still sees it
-    answer = await click(
-        wire,
-        managers,
-        {"action_id": ids.ACTION_REASSIGN, "type": "users_select", "selected_user": "UTOM"},
-        user="UMARCUS",
-    )
-    assert "now owned by <@UTOM>" in answer["text"] and task(wire).owner_id == "UTOM"
+    ping = {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"}
+    answer = await click(wire, managers, ping, user="UMARCUS")
+    assert "asking about #1" in standin.messages(standin.dm_channel("UDANA"))[-1].text
+    # The digest, redrawn: the case records who pinged when, and keeps its buttons.
+    shown = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "pinged the owner by <@UMARCUS> at 10:00" in shown
+    assert {e["action_id"].split(":")[0] for e in elements(answer["blocks"])} == {
+        ids.ACTION_REASSIGN,
+        ids.ACTION_MOVE_DEADLINE,
+        ids.ACTION_PING_OWNER,
+    }
+    # The next edit of the digest (any sweep's) still shows it.
+    with transaction(wire.ctx.engine) as s:
+        assert s.execute(select(Case.notes)).scalar() == ["pinged the owner by <@UMARCUS> at 10:00"]
+
     answer = await click(
         wire,
         copies[0],
-        {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"},
+        {"action_id": ids.ACTION_REASSIGN, "type": "users_select", "selected_user": "UTOM"},
         user="UMARCUS",
     )
-    assert "pinged <@UTOM>" in json.dumps(answer["blocks"])
-    assert "asking about #1" in standin.messages(standin.dm_channel("UTOM"))[-1].text
+    assert task(wire).owner_id == "UTOM"
+    shown = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "<@UMARCUS>: now owned by <@UTOM>" in shown
+    # A new owner restarts the stall clock: the entry shows the case resolved, and why.
+    assert "no longer needs attention: <@UTOM> owns it now" in shown
     # Pinging is for managers.
-    answer = await click(
-        wire,
-        copies[1],
-        {"action_id": ids.ACTION_PING_OWNER, "type": "button", "value": "ping"},
-        user="ULEE",
-    )
+    answer = await click(wire, copies[1], ping, user="ULEE")
     assert "for managers" in answer["text"]
 
 
@@ -202,32 +198,18 @@ async def test_other_progress_opens_a_modal_with_a_note(wire, standin):
     await settle(lambda: standin.calls_to("views.open"))
     modal = standin.calls_to("views.open")[-1].params["view"]
 
-    def submit(value: str) -> dict:
+    def form(value: str) -> dict:
         values = {
             ids.INPUT_PROGRESS: {ids.INPUT_PROGRESS: {"type": "number_input", "value": value}},
             ids.INPUT_NOTE: {ids.INPUT_NOTE: {"type": "plain_text_input", "value": "figures in"}},
         }
-        return {
-            "type": "view_submission",
-            "user": {"id": "UDANA"},
-            "team": {"id": "T0STANDIN"},
-            "api_app_id": "A0VIGIL",
-            "view": {**modal, "id": "V0P", "state": {"values": values}},
-        }
+        return {**modal, "id": "V0P", "state": {"values": values}}
 
-    from tests.app.test_app import _form
-
-    body = _form(submit("130"))
-    async with wire.http.post(
-        f"{wire.url}/slack/events",
-        data=body,
-        headers=wire._headers(body, "application/x-www-form-urlencoded"),
-    ) as resp:
-        assert (await resp.json())["errors"] == {
-            ids.INPUT_PROGRESS: "A whole number from 0 to 100."
-        }
+    status, answer = await submit(wire, form("130"))
+    assert status == 200
+    assert answer["errors"] == {ids.INPUT_PROGRESS: "A whole number from 0 to 100."}
     assert task(wire).progress == 0
-    await wire.interact(submit("55"))
+    await submit(wire, form("55"))
     await settle(lambda: task(wire).progress == 55)
     assert task(wire).progress == 55
 
@@ -307,8 +289,6 @@ async def test_a_form_that_slack_will_not_open_is_explained(wire, standin, actio
 
 
 async def test_a_task_made_in_the_form_is_confirmed_in_it_even_when_the_dm_fails(wire, standin):
-    from tests.slack.test_payloads import new_task_form, submit
-
     standin.fail("chat.postMessage", error="fatal_error")
     status, answer = await submit(wire, new_task_form(title="Board pack", owner="UDANA"))
     assert status == 200 and answer["response_action"] == "update"
@@ -331,7 +311,6 @@ async def test_the_progress_form_closes_at_once_and_a_refusal_arrives_where_the_
     await settle(lambda: standin.calls_to("views.open"))
     modal = standin.calls_to("views.open")[-1].params["view"]
     await wire.command("done 1", user="UMARCUS")  # meanwhile, a manager closes it
-    from tests.slack.test_payloads import submit
 
     before = len(standin.responses)
     values = {ids.INPUT_PROGRESS: {ids.INPUT_PROGRESS: {"type": "number_input", "value": "70"}}}

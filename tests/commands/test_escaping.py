@@ -7,26 +7,13 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-import pytest
-
 from bot.slack import ids
-from bot.standin.wire import SlackWire, settle
-from tests.app.test_app import dm_click
-from tests.commands.test_buttons import click
-from tests.conftest import london
-from tests.slack.test_payloads import new_task_form, submit
+from bot.standin.wire import settle
+from tests.slackio import click, dm_click, new_task_form, submit
 from tests.slackmarkup import mrkdwn_texts, stray
 
 PEOPLE = ("UDANA", "UMARCUS", "ULEE", "UTOM")
 HOSTILE = "<!channel> &amp; &lt;@UEVIL&gt; <!here|here> <http://evil.example|click> <#C1|general>"
-
-
-@pytest.fixture
-async def wire(standin, tmp_path):
-    w = SlackWire(standin, f"sqlite:///{tmp_path / 'escaping.db'}", london("2026-01-12T09:00"))
-    await w.start()
-    yield w
-    await w.stop()
 
 
 def message(task_id: int, *action_ids: str) -> SimpleNamespace:

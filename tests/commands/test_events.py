@@ -7,19 +7,14 @@ from sqlalchemy import select
 
 from bot.db import transaction
 from bot.models import Finding, SlackUser
-from bot.standin.wire import SECRET, SlackWire, settle
-from tests.conftest import london
-
-MONDAY = london("2026-01-12T09:00")
+from bot.standin.wire import SECRET, settle
+from tests.conftest import MONDAY, london
 
 
 @pytest.fixture
-async def app_wire(standin, tmp_path):
-    w = SlackWire(standin, f"sqlite:///{tmp_path / 'events.db'}", MONDAY)
-    standin.clock = lambda: w.clock.now.timestamp()  # statuses expire on the simulated clock
-    await w.start()
-    yield w
-    await w.stop()
+def app_wire(wire, clock):
+    wire.standin.clock = clock.timestamp  # statuses expire on the simulated clock
+    return wire
 
 
 def open_rules(wire) -> set[tuple[int, str]]:

@@ -8,26 +8,15 @@ import json
 import re
 from datetime import timedelta
 
-import pytest
-
 from bot import tasks as taskops
 from bot.db import transaction
-from bot.models import Finding
+from bot.models import Case, Finding
 from bot.standin.wire import SlackWire, settle
 from tests.blockkit import block_errors, view_errors
-from tests.conftest import london
+from tests.conftest import MONDAY, london
 
-MONDAY = london("2026-01-12T09:00")
 HOSTILE = "&<>" * 66  # 198 characters; 858 once escaped
 BROKEN_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
-
-
-@pytest.fixture
-async def wire(standin, database_url):
-    w = SlackWire(standin, database_url, MONDAY)
-    await w.start()
-    yield w
-    await w.stop()
 
 
 def make_tasks(w: SlackWire, n: int, **fields) -> None:
@@ -92,12 +81,17 @@ async def test_the_riskiest_of_251_tasks_leads_the_list_and_home_and_the_rest_is
     )
 
 
-def open_findings(w: SlackWire, tasks: int) -> None:
-    """Two open findings on each of `tasks` tasks, as a sweep would have opened them."""
+def open_cases(w: SlackWire, tasks: int) -> None:
+    """An open case on each of `tasks` tasks, with two open findings, as a sweep opens them."""
     with transaction(w.ctx.engine) as s:
         for task_id in range(1, tasks + 1):
+            case = Case(task_id=task_id, opened_at=MONDAY, recipient="UMARCUS")
+            s.add(case)
+            s.flush()
             for rule in ("missing_owner", "missing_deadline"):
-                s.add(Finding(task_id=task_id, rule=rule, opened_at=MONDAY, facts={}))
+                s.add(
+                    Finding(task_id=task_id, case_id=case.id, rule=rule, opened_at=MONDAY, facts={})
+                )
 
 
 def lines_of(blocks: list[dict]) -> list[str]:
@@ -110,9 +104,9 @@ def lines_of(blocks: list[dict]) -> list[str]:
     ]
 
 
-async def test_250_findings_on_titles_full_of_ampersands_are_all_shown_whole(wire, standin):
-    make_tasks(wire, 125, title=HOSTILE, owner=None, due=None)
-    open_findings(wire, 125)
+async def test_250_cases_on_titles_full_of_ampersands_are_all_shown_whole(wire, standin):
+    make_tasks(wire, 250, title=HOSTILE, owner=None, due=None)
+    open_cases(wire, 250)
     wire.clock.now = MONDAY + timedelta(hours=1)
 
     seen: list[str] = []
@@ -130,7 +124,8 @@ async def test_250_findings_on_titles_full_of_ampersands_are_all_shown_whole(wir
             assert f"…and {250 - len(seen)} more: `/task team {page + 1}`." in texts(blocks)
         else:
             assert "more:" not in texts(blocks)
-    assert len(seen) == len(set(seen)) == 250  # every finding, once, across the pages
+    assert len(seen) == len(set(seen)) == 250  # every case, once, across the pages
+    assert all("*: no owner, no deadline, owner" in line for line in seen)  # one line each
 
     home = await home_of(wire, "UMARCUS")
     assert not view_errors(home) and len(home["blocks"]) <= 100

@@ -10,10 +10,12 @@ from sqlalchemy import func, select
 
 from bot import tasks as service
 from bot.db import transaction
-from bot.models import Finding, Notification, Task
+from bot.models import Case, Event, Finding, Notification, Task
 from bot.monitor import ladder
 from bot.monitor.sweep import run_sweep
+from bot.slack import ids
 from tests.conftest import MANAGERS, london
+from tests.slackio import click
 
 
 def create(engine, **kw):
@@ -35,6 +37,13 @@ def posts(standin, method="chat.postMessage"):
 def dms_to(standin, user):
     channel = standin.dm_channel(user)
     return standin.messages(channel) if channel else []
+
+
+def people(standin, n):
+    """`n` people in London, each to be written to on their own."""
+    for k in range(n):
+        standin.add_user(f"UP{k}", name=f"Person {k}", tz="Europe/London")
+    return [f"UP{k}" for k in range(n)]
 
 
 def the_filing(engine):
@@ -63,52 +72,63 @@ async def test_stall_dm_then_managers_then_resolution_edits_both(monitor, standi
     report = await run_sweep(monitor, london("2026-01-12T09:30"))
     assert report.sent == []
 
-    # One working day later, nothing changed: one message in the managers' channel.
+    # One working day later, nothing changed: the managers' digest names it and its owner; the
+    # owner's reminder waits for two working days after the DM.
     report = await run_sweep(monitor, london("2026-01-13T09:30"))
-    managers = standin.messages(MANAGERS)
-    assert len(managers) == 1 and f"#{tid}" in managers[0].text and "<@UDANA>" in managers[0].text
-    assert len(dms_to(standin, "UDANA")) == 2  # and the day's reminder to the owner
+    [digest] = standin.messages(MANAGERS)
+    assert f"#{tid}" in digest.text and "<@UDANA>" in str(digest.blocks)
+    assert len(dms_to(standin, "UDANA")) == 1
 
-    # Progress is recorded: the next sweep edits both messages and replies once in the thread.
+    # Progress is recorded: the next sweep edits both messages to say why; the digest entry
+    # had no message of its own, so no thread reply.
     progress(engine, tid, 60, "2026-01-13T11:00")
     report = await run_sweep(monitor, london("2026-01-13T11:05"))
-    top = [m for m in standin.messages(MANAGERS) if m.thread_ts is None]
-    replies = [m for m in standin.messages(MANAGERS) if m.thread_ts is not None]
-    assert len(top) == 1 and "no longer" in top[0].text and top[0].edits >= 1
-    assert len(replies) == 1 and replies[0].thread_ts == top[0].ts
-    assert all("no longer stalled" in m.text for m in dms_to(standin, "UDANA"))
-    # Resolved messages carry no buttons.
-    assert all(
-        b["type"] != "actions" for m in top + dms_to(standin, "UDANA") for b in m.blocks or []
-    )
+    assert sorted(s.kind for s in report.sent) == ["edit", "edit"]
+    [digest] = standin.messages(MANAGERS)
+    [dm] = dms_to(standin, "UDANA")
+    for message in (digest, dm):
+        assert message.edits == 1 and message.thread_ts is None
+        assert "no longer needs attention: progress recorded (60%)" in str(message.blocks)
+        # Resolved: nothing left to click.
+        assert all(b["type"] != "actions" for b in message.blocks)
+    assert "0 tasks need someone" in digest.text
 
-    # And nothing more for it afterwards.
+    # And nothing more for it afterwards: no digest the next day, no reminder.
     report = await run_sweep(monitor, london("2026-01-14T10:00"))
     assert report.sent == []
 
 
-async def test_reminders_daily_capped_and_managers_message_edited_in_place(
+async def test_reminders_at_most_two_two_working_days_apart_then_the_digest_carries_it(
     monitor, standin, engine
 ):
     create(engine, title="Quiet work", owner="UDANA", due_at=london("2026-12-31T00:00"))
     day = london("2026-01-09T09:30")  # Friday: the 4th working day since Monday's creation
+    sent = []
     for _ in range(15):  # three weeks of working days, each swept twice
-        await run_sweep(monitor, day)
-        await run_sweep(monitor, day + timedelta(hours=3))
+        sent += (await run_sweep(monitor, day)).sent
+        sent += (await run_sweep(monitor, day + timedelta(hours=3))).sent
         day = monitor.cal.shift_working_days(day, 1)
-    assert len(dms_to(standin, "UDANA")) == 1 + 5  # the DM and five reminders, no more
-    assert len(standin.messages(MANAGERS)) == 1  # posted once...
-    assert standin.messages(MANAGERS)[0].edits >= 4  # ...and edited in place
-    assert len(posts(standin)) == 1 + 5 + 1
+    to_dana = [(s.kind, monitor.cal.local_date(s.at).isoformat()) for s in sent if s.to == "UDANA"]
+    # The DM (Friday), then two reminders two working days apart (Tuesday, Thursday), no more.
+    assert to_dana == [("dm", "2026-01-09"), ("reminder", "2026-01-13"), ("reminder", "2026-01-15")]
+    assert "Reminder 2 of 2" in str(dms_to(standin, "UDANA")[-1].blocks)
+    # The managers: one digest a working day from Monday, each naming it, never two a day.
+    digests = [s for s in sent if s.kind == "digest"]
+    days = [monitor.cal.local_date(s.at) for s in digests]
+    assert len(days) == len(set(days)) == 14 and days[0].isoformat() == "2026-01-12"
+    assert all("#1" in s.text for s in digests)
+    assert len(standin.messages(MANAGERS)) == 14
 
 
-async def test_overdue_goes_to_the_managers_with_the_owner_dm(monitor, standin, engine):
+async def test_overdue_goes_to_the_managers_at_once_with_the_owner_told(monitor, standin, engine):
     create(engine, title="Payroll", owner="UDANA", due_at=london("2026-01-07T00:00"))
     progress(engine, 1, 50, "2026-01-06T10:00")
     await run_sweep(monitor, london("2026-01-07T09:30"))
-    assert len(dms_to(standin, "UDANA")) == 1
-    assert len(standin.messages(MANAGERS)) == 1
-    assert "overdue" in standin.messages(MANAGERS)[0].text
+    [dm] = dms_to(standin, "UDANA")
+    assert "#1" in dm.text and "overdue" in str(dm.blocks)
+    [digest] = standin.messages(MANAGERS)  # the same sweep: no escalation window for overdue
+    assert "#1" in digest.text and "overdue" in str(digest.blocks)
+    assert "<@UDANA>" in str(digest.blocks)
 
 
 async def test_blocked_goes_to_the_managers_at_once_and_not_to_the_owner(monitor, standin, engine):
@@ -151,14 +171,19 @@ async def test_slack_429_delays_a_message_to_a_later_sweep_and_it_is_sent_once(
 ):
     create(engine, title="Renew insurance", due_at=london("2026-02-01T00:00"))
     standin.fail("chat.postMessage", status=429, retry_after=30)
-    report = await run_sweep(monitor, london("2026-01-05T09:05"))
+
+    async def sweep(when: str):
+        monitor.wall = lambda: london(when)  # Retry-After runs on the wall clock
+        return await run_sweep(monitor, london(when))
+
+    report = await sweep("2026-01-05T09:05")
     assert report.sent == [] and report.delivery.held == 1
     assert dms_to(standin, "UMARCUS") == []
     # Before Retry-After has passed nothing is tried; after it, the message goes out once.
-    await run_sweep(monitor, london("2026-01-05T09:05:20"))
+    await sweep("2026-01-05T09:05:20")
     assert dms_to(standin, "UMARCUS") == []
-    await run_sweep(monitor, london("2026-01-05T09:10"))
-    await run_sweep(monitor, london("2026-01-05T09:15"))
+    await sweep("2026-01-05T09:10")
+    await sweep("2026-01-05T09:15")
     assert len(dms_to(standin, "UMARCUS")) == 1
 
 
@@ -167,12 +192,15 @@ async def test_slack_500_delays_a_message_and_nothing_is_lost(monitor, standin, 
     create(engine, title="Book the auditors")
     standin.fail("chat.postMessage", status=500, times=2)
     report = await run_sweep(monitor, london("2026-01-05T09:05"))
-    assert report.sent == []
+    assert report.sent == [] and report.delivery.held == 1
     for minutes in (10, 15, 20, 30, 45):
         await run_sweep(monitor, london("2026-01-05T09:00") + timedelta(minutes=minutes))
-    texts = [m.text for m in dms_to(standin, "UMARCUS")]
-    # Two tasks, each with no owner; the second also with no deadline: three DMs, once each.
-    assert len(texts) == 3 and len(set(texts)) == 3
+    # Two tasks, each with no owner, the second also with no deadline: one DM with both cases
+    # and all three problems, sent once after Slack recovered.
+    [dm] = dms_to(standin, "UMARCUS")
+    assert "#1" in dm.text and "#2" in dm.text
+    assert str(dm.blocks).count("has no owner") == 2 and "no deadline" in str(dm.blocks)
+    assert len(posts(standin)) == 3  # two refused, one accepted
     with transaction(engine) as s:
         assert s.execute(select(func.count()).where(Notification.status == "pending")).scalar() == 0
 
@@ -182,8 +210,10 @@ async def test_an_owner_who_left_becomes_missing_owner(monitor, standin, engine)
     create(engine, title="Handover notes", owner="UGONE", due_at=london("2026-02-01T00:00"))
     await run_sweep(monitor, london("2026-01-09T09:30"))  # stalled: DM to UGONE fails
     await run_sweep(monitor, london("2026-01-09T09:35"))
-    dms = dms_to(standin, "UMARCUS")
-    assert any("has an owner who has left Slack" in m.text for m in dms)
+    # The creator hears of it: one DM naming both what was wrong and that the owner left.
+    [dm] = dms_to(standin, "UMARCUS")
+    assert "has an owner who has left Slack (<@UGONE>)" in str(dm.blocks)
+    assert "no progress" in str(dm.blocks)
 
 
 async def test_an_archived_managers_channel_is_reported_not_dropped(monitor, standin, engine):
@@ -191,9 +221,11 @@ async def test_an_archived_managers_channel_is_reported_not_dropped(monitor, sta
     create(engine, title="Payroll", owner="UDANA", due_at=london("2026-01-07T00:00"))
     report = await run_sweep(monitor, london("2026-01-07T09:30"))
     assert any("is_archived" in p for p in report.delivery.problems)
+    assert "is_archived" in report.summary()
     standin.add_channel(MANAGERS, name="managers", archived=False)
     await run_sweep(monitor, london("2026-01-07T11:00"))
-    assert len(standin.messages(MANAGERS)) == 1
+    [digest] = standin.messages(MANAGERS)  # the same digest, once, when the channel is back
+    assert "#1" in digest.text and "overdue" in str(digest.blocks)
 
 
 async def test_a_finding_resolved_before_delivery_sends_nothing(monitor, standin, engine):
@@ -208,34 +240,76 @@ async def test_a_finding_resolved_before_delivery_sends_nothing(monitor, standin
     assert posts(standin) == [] and standin.calls_to("chat.update") == []
 
 
-async def test_snooze_holds_the_reminders(monitor, standin, engine):
+async def test_snooze_holds_the_reminders_never_the_managers(monitor, standin, engine):
     create(engine, title="Quiet work", owner="UDANA", due_at=london("2026-12-31T00:00"))
     await run_sweep(monitor, london("2026-01-09T09:30"))  # Friday: the DM
     with transaction(engine) as s:
-        finding = s.execute(select(Finding)).scalar_one()
+        case = s.execute(select(Case)).scalar_one()
         ladder.snooze(
             s,
-            finding,
+            case,
             3,
             by="UDANA",
             now=london("2026-01-09T10:00"),
             policy=monitor.policy,
             cal=monitor.cal,
         )
-    for when in ("2026-01-12T10:30", "2026-01-13T10:30", "2026-01-14T09:59"):
+    # The reminder was due Tuesday; snoozed to Wednesday 10:00. The managers hear on time,
+    # Monday, told that it is snoozed and until when.
+    await run_sweep(monitor, london("2026-01-12T10:30"))
+    [digest] = standin.messages(MANAGERS)
+    assert "snoozed by the owner until Wed 14 Jan" in str(digest.blocks)
+    for when in ("2026-01-13T10:30", "2026-01-14T09:59"):
         await run_sweep(monitor, london(when))
-    assert len(dms_to(standin, "UDANA")) == 1 and standin.messages(MANAGERS) == []
-    await run_sweep(monitor, london("2026-01-14T10:01"))
-    assert len(dms_to(standin, "UDANA")) == 2 and len(standin.messages(MANAGERS)) == 1
+    assert len(dms_to(standin, "UDANA")) == 1
+    report = await run_sweep(monitor, london("2026-01-14T10:01"))
+    assert [s.kind for s in report.sent if s.to == "UDANA"] == ["reminder"]
+    assert len(dms_to(standin, "UDANA")) == 2
 
 
-async def test_notes_and_the_bots_own_messages_never_reset_a_stall(monitor, standin, engine):
-    tid = create(engine, title="Quiet work", owner="UDANA", due_at=london("2026-03-31T00:00"))
-    with transaction(engine) as s:
-        service.add_note(s, tid, "looked at it", by="UDANA", now=london("2026-01-07T10:00"))
-    await run_sweep(monitor, london("2026-01-08T10:00"))
-    await run_sweep(monitor, london("2026-01-09T09:30"))
-    assert len(dms_to(standin, "UDANA")) == 1  # still flagged on the 4th working day
+async def test_notes_snoozes_and_the_bots_own_messages_never_reset_a_stall(wire, standin):
+    """Only progress and a new owner restart the stall clock: the bot's DMs and managers'
+    message about the task, the owner's snooze and her note leave it where it was."""
+    await wire.command("add Quiet work <@UDANA|dana>", user="UMARCUS")  # Mon 12, 09:00
+    dana = standin.dm_channel
+
+    def about_a_stall() -> list[str]:
+        everything = standin.messages(dana("UDANA")) + standin.messages(MANAGERS)
+        return [m.text for m in everything if "no progress" in m.text]
+
+    # Monday: Vigil DMs Dana about the missing deadline; Tuesday: the managers hear of it.
+    await wire.sweep(london("2026-01-12T09:05"))
+    [dm] = standin.messages(dana("UDANA"))
+    assert "#1 Quiet work has no deadline" in dm.text
+    await wire.sweep(london("2026-01-13T09:30"))
+    assert any("#1 Quiet work" in m.text for m in standin.messages(MANAGERS))
+    # Tuesday 10:00: Dana snoozes it for a day from her DM.
+    wire.clock.now = london("2026-01-13T10:00")
+    answer = await click(
+        wire,
+        dm,
+        {
+            "action_id": ids.ACTION_SNOOZE,
+            "type": "static_select",
+            "selected_option": {"value": "1"},
+        },
+    )
+    assert "snoozed until Wed 14 Jan" in answer["text"]
+    # Wednesday: Dana notes something, at the same progress.
+    wire.clock.now = london("2026-01-14T10:00")
+    reply = await wire.command("progress 1 0 looked at the figures", user="UDANA")
+    assert "0% → 0%" in reply["text"]
+    with transaction(wire.ctx.engine) as s:
+        notes = s.execute(select(Event.kind, Event.note).order_by(Event.id)).all()
+    assert notes[-1] == ("progress", "looked at the figures")
+
+    # Thursday is the 3rd working day without progress since Monday: no stall yet.
+    await wire.sweep(london("2026-01-15T17:00"))
+    assert about_a_stall() == []
+    # Friday, the 4th: flagged, counted from Monday's creation.
+    await wire.sweep(london("2026-01-16T09:30"))
+    [stall] = about_a_stall()
+    assert "#1 Quiet work has had no progress since Mon 12 Jan" in stall
 
 
 async def test_dry_run_prints_and_stores_and_sends_nothing(monitor, standin, engine):
@@ -250,6 +324,8 @@ async def test_dry_run_prints_and_stores_and_sends_nothing(monitor, standin, eng
 
 
 async def test_pacing_keeps_a_second_between_posts_to_one_channel(monitor, standin, engine):
+    # With the digest off each escalated case has a message of its own: three posts.
+    monitor.policy = dataclasses.replace(monitor.policy, digest=False)
     for n in range(3):
         create(engine, title=f"Payroll {n}", owner="UDANA", due_at=london("2026-01-07T00:00"))
         progress(engine, n + 1, 50, "2026-01-06T10:00")
@@ -280,19 +356,6 @@ async def test_judging_in_a_worker_process_opens_the_same_findings(monitor, stan
         monitor.worker.close()
 
 
-async def test_the_send_budget_leaves_the_rest_for_the_next_sweep(monitor, standin, engine):
-    for n in range(5):
-        create(engine, title=f"Unowned {n}", due_at=london("2026-02-01T00:00"))
-    monitor.policy = dataclasses.replace(monitor.policy, send_budget=2)
-    report = await run_sweep(monitor, london("2026-01-05T09:05"))
-    assert len(report.sent) == 2 and report.delivery.left == 3
-    assert "3 over the budget" in report.summary()
-    report = await run_sweep(monitor, london("2026-01-05T09:10"))
-    assert len(report.sent) == 2 and report.delivery.left == 1
-    await run_sweep(monitor, london("2026-01-05T09:15"))
-    assert len(dms_to(standin, "UMARCUS")) == 5
-
-
 async def test_one_sweep_covers_every_task_finding_and_message_sharing_an_instant(
     monitor, standin, engine
 ):
@@ -300,15 +363,24 @@ async def test_one_sweep_covers_every_task_finding_and_message_sharing_an_instan
     open task at once, to the microsecond), findings due at one instant and messages decided
     at one instant must all be seen by one sweep, page after page, none left for the next."""
     monitor.page_size = 3
+    monitor.policy = dataclasses.replace(monitor.policy, digest=False)
     created = london("2026-01-05T09:00:00.123456")
-    for n in range(7):
-        create(engine, title=f"Unowned {n}", due_at=london("2026-02-27T00:00"), now=created)
+    everyone = people(standin, 7)
+    for n, person in enumerate(everyone):  # seven creators: seven DMs
+        create(
+            engine,
+            title=f"Unowned {n}",
+            creator=person,
+            due_at=london("2026-02-27T00:00"),
+            now=created,
+        )
 
     report = await run_sweep(monitor, london("2026-01-05T09:05:00.654321"))
     assert (report.checked, report.opened, len(report.sent)) == (7, 7, 7)
-    assert len(dms_to(standin, "UMARCUS")) == 7
+    assert all(len(dms_to(standin, p)) == 1 for p in everyone)
 
-    # A working day later the seven findings are due at one instant too: seven escalations.
+    # A working day later the seven cases are due at one instant too: seven escalations, each
+    # a message of its own (the digest is off).
     report = await run_sweep(monitor, london("2026-01-06T09:05:00.654321"))
     escalations = [s for s in report.sent if s.kind == "escalation"]
     assert len(escalations) == 7 and len(standin.messages(MANAGERS)) == 7
@@ -343,38 +415,3 @@ async def test_a_command_landing_while_its_page_is_judged_is_not_overwritten(
         checks = dict(s.execute(select(Task.id, Task.next_check_at)).all())
     assert checks[late] == now + timedelta(minutes=1)  # the next sweep judges it
     assert dms_to(standin, "UMARCUS") == []
-
-
-async def test_a_sweep_that_lost_its_lease_stops_sending_and_nothing_goes_twice(
-    monitor, standin, engine
-):
-    """A sweep that outlives its lease (Slack slow for ten minutes) may find that another
-    replica took over: it sends nothing more, and the other sends the rest, once."""
-    from bot.monitor import lease
-    from bot.monitor.gateway import SlackGateway
-
-    for n in range(3):
-        create(engine, title=f"Unowned {n}", due_at=london("2026-02-27T00:00"))
-    wall = [london("2026-01-05T09:05")]
-    monitor.wall = lambda: wall[0]
-
-    class SlowSlack(SlackGateway):
-        async def post(self, *args, **kwargs):
-            answer = await super().post(*args, **kwargs)
-            if wall[0] == london("2026-01-05T09:05"):  # the first post took eleven minutes
-                wall[0] += timedelta(minutes=11)
-                with transaction(engine) as s:  # and another replica took the lease
-                    assert lease.take(lease.locked(s), "the other replica", monitor)
-            return answer
-
-    monitor.gateway = SlowSlack(monitor.gateway.client)
-    report = await run_sweep(monitor, london("2026-01-05T09:05"))
-    assert len(report.sent) == 1 and report.delivery.left == 2
-    assert "another sweep sends the rest" in report.summary()
-
-    with transaction(engine) as s:  # the other replica's sweep ends
-        lease.release(s, "the other replica")
-    report = await run_sweep(monitor, london("2026-01-05T09:20"))
-    assert len(report.sent) == 2
-    texts = [m.text for m in dms_to(standin, "UMARCUS")]
-    assert len(texts) == len(set(texts)) == 3

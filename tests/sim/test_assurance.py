@@ -206,7 +206,7 @@ start: 2026-01-05T08:00
 end: 2026-01-16T18:00
 tasks:
   - {key: filing, title: Q3 filing, owner: UDANA, creator: UMARCUS, created: 2026-01-05T09:00,
-     due: 2026-01-09, updates: [{at: 2026-01-06T10:00, by: UDANA, progress: 20}]}
+     due: 2026-01-16, updates: [{at: 2026-01-06T10:00, by: UDANA, progress: 20}]}
 """
 
 
@@ -214,7 +214,7 @@ def test_simulate_with_a_truth_prints_the_figures(tmp_path, capsys):
     scenario = tmp_path / "s.yaml"
     scenario.write_text(SMALL)
     truth = tmp_path / "t.json"
-    facts = {"filing": fact("staller", late=True, due="2026-01-10T00:00:00+00:00", duration=5)}
+    facts = {"filing": fact("staller", late=True, due="2026-01-17T00:00:00+00:00", duration=10)}
     truth.write_text(json.dumps({"tasks": facts}))
     assert run_simulate(str(scenario), None, [], truth_path=str(truth)) == 0
     out = capsys.readouterr().out

@@ -7,28 +7,15 @@ from __future__ import annotations
 import copy
 import json
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.commands import service
 from bot.db import transaction
 from bot.models import Task
 from bot.slack import ids
-from bot.standin.wire import SlackWire, settle
-from tests.app.test_app import _form, rows
+from bot.standin.wire import settle
 from tests.blockkit import view_errors
-from tests.commands.test_buttons import click, stalled_dm, task
-
-
-@pytest.fixture
-async def wire(standin, tmp_path):
-    from tests.conftest import london
-
-    w = SlackWire(standin, f"sqlite:///{tmp_path / 'payloads.db'}", london("2026-01-12T09:00"))
-    await w.start()
-    yield w
-    await w.stop()
-
+from tests.slackio import click, new_task_form, rows, stalled_dm, submit, task
 
 ODD_CLICKS = (
     (
@@ -89,24 +76,6 @@ async def test_an_unexpected_failure_is_logged_and_the_user_is_told(wire, monkey
     assert task(wire).status == "open"
 
 
-async def submit(w: SlackWire, view: dict) -> tuple[int, dict | None]:
-    payload = {
-        "type": "view_submission",
-        "user": {"id": "UDANA"},
-        "team": {"id": "T0STANDIN"},
-        "api_app_id": "A0VIGIL",
-        "view": view,
-    }
-    body = _form(payload)
-    async with w.http.post(
-        f"{w.url}/slack/events",
-        data=body,
-        headers=w._headers(body, "application/x-www-form-urlencoded"),
-    ) as resp:
-        text = await resp.text()
-        return resp.status, (json.loads(text) if text else None)
-
-
 def progress_form(metadata: str, value: str = "55") -> dict:
     return {
         "id": "V0FORM",
@@ -146,25 +115,6 @@ async def test_a_form_that_lost_its_task_says_so_beside_the_field(wire):
             assert status == 200 and answer["response_action"] == "errors", metadata
             assert "lost track of its task" in answer["errors"][field]
     assert rows(wire) == before
-
-
-def new_task_form(metadata: str = "", **values: object) -> dict:
-    def field(block: str, kind: str, key: str) -> dict:
-        return {block: {block: {"type": kind, key: values.get(block)}}}
-
-    return {
-        "id": "V0NEW",
-        "type": "modal",
-        "callback_id": ids.VIEW_NEW_TASK,
-        "private_metadata": metadata,
-        "state": {
-            "values": field(ids.INPUT_TITLE, "plain_text_input", "value")
-            | field(ids.INPUT_OWNER, "users_select", "selected_user")
-            | field(ids.INPUT_DEADLINE, "datepicker", "selected_date")
-            | field(ids.INPUT_PARENT, "plain_text_input", "value")
-            | field(ids.INPUT_DESCRIPTION, "plain_text_input", "value")
-        },
-    }
 
 
 BAD_FIELDS = (

@@ -2,6 +2,7 @@
 answers lost after it did, random faults from a seed, and Retry-After bookkeeping."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -15,17 +16,10 @@ CLIENT_TIMEOUT = 0.2  # seconds; the stand-in holds a `timeout` fault longer tha
 HOLD = 0.5
 
 
-class Clock:
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
-async def slack():
-    standin = SlackStandIn(token=TOKEN, clock=Clock(1_000_000.0))
+async def slack(clock):
+    clock.now = datetime.fromtimestamp(1_000_000.0, UTC)
+    standin = SlackStandIn(token=TOKEN, clock=clock.timestamp)
     standin.add_channel(MANAGERS)
     await standin.start()
     client = make_client(TOKEN, standin.url)
@@ -116,15 +110,15 @@ async def test_random_faults_only_of_the_kinds_and_methods_asked_for(slack):
         standin.fail_randomly(0.5, 1, kinds=("404",))
 
 
-async def test_calls_inside_a_retry_after_are_counted(slack):
+async def test_calls_inside_a_retry_after_are_counted(slack, clock):
     standin, client = slack
     standin.fail("chat.postMessage", status=429, retry_after=30)
     assert await _outcome(client) == "429"
-    assert standin.retry_after_until["chat.postMessage"] == standin.clock.t + 30
-    standin.clock.t += 29
+    assert standin.retry_after_until["chat.postMessage"] == clock.timestamp() + 30
+    clock.now += timedelta(seconds=29)
     assert await _outcome(client) == "ok"  # too early: answered, but counted
     assert (await client.auth_test())["ok"]  # another method is not limited
-    standin.clock.t += 1
+    clock.now += timedelta(seconds=1)
     assert await _outcome(client) == "ok"
     assert standin.calls_inside_retry_after == 1
     assert [c.inside_retry_after for c in standin.calls_to("chat.postMessage")] == [
@@ -134,7 +128,7 @@ async def test_calls_inside_a_retry_after_are_counted(slack):
     ]
 
 
-async def test_random_faults_switched_on_and_off_from_another_process(slack):
+async def test_random_faults_switched_on_and_off_from_another_process(slack, clock):
     standin, client = slack
     control = standin.url.removesuffix("api/") + "_standin/faults"
     async with aiohttp.ClientSession() as http:
@@ -145,7 +139,7 @@ async def test_random_faults_switched_on_and_off_from_another_process(slack):
         async with http.get(control) as resp:
             report = await resp.json()
         assert report["on"] and report["counts"]["429"] == 1
-        assert report["retry_after_until"]["chat.postMessage"] == standin.clock.t + 5
+        assert report["retry_after_until"]["chat.postMessage"] == clock.timestamp() + 5
         async with http.post(control, json={"rate": 0}) as resp:
             assert resp.status == 200
         assert await _outcome(client) == "ok"

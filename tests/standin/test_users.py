@@ -2,6 +2,7 @@
 `user_change` event Slack sends the app when either changes."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -13,21 +14,15 @@ from bot.monitor.gateway import make_client
 from bot.standin import SlackStandIn
 from tests.conftest import TOKEN
 
-NOW = 1_767_600_000.0  # 2026-01-05 08:00 UTC
+START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+NOW = START.timestamp()
 SECRET = "s3cret-for-events"
 
 
-class Clock:
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
-async def slack():
-    standin = SlackStandIn(token=TOKEN, clock=Clock(NOW))
+async def slack(clock):
+    clock.now = START
+    standin = SlackStandIn(token=TOKEN, clock=clock.timestamp)
     standin.add_user("UDANA", name="Dana", tz="Europe/London")
     await standin.start()
     client = make_client(TOKEN, standin.url)
@@ -52,15 +47,15 @@ async def test_users_info_carries_the_status_as_slack_has_it(slack):
     assert profile["status_expiration"] == int(NOW) + 3600
 
 
-async def test_a_status_clears_when_its_expiration_passes_and_zero_never_expires(slack):
+async def test_a_status_clears_when_its_expiration_passes_and_zero_never_expires(slack, clock):
     standin, client = slack
     standin.set_status("UDANA", "In a meeting", ":calendar:", int(NOW) + 60)
-    standin.clock.t = NOW + 60
+    clock.now = START + timedelta(seconds=60)
     profile = (await client.users_info(user="UDANA"))["user"]["profile"]
     assert (profile["status_text"], profile["status_expiration"]) == ("", 0)
 
     standin.set_status("UDANA", "Working remotely", ":house:", 0)
-    standin.clock.t = NOW + 10 * 365 * 86400
+    clock.now = START + timedelta(seconds=10 * 365 * 86400)
     profile = (await client.users_info(user="UDANA"))["user"]["profile"]
     assert profile["status_text"] == "Working remotely"
 

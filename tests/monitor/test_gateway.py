@@ -1,0 +1,175 @@
+"""The gateway's bounds: every Slack call ends within the configured timeout, however slowly
+Slack answers, and a sweep moves on rather than waiting out a slow answer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot import tasks as service
+from bot.calendar import WorkCalendar
+from bot.db import transaction
+from bot.models import Notification
+from bot.monitor.gateway import RETRY, DeliveryError, SlackGateway, make_client, slack_session
+from bot.monitor.monitor import Monitor
+from bot.monitor.sweep import run_sweep
+from tests.conftest import MANAGERS, TOKEN, FakeClock, london
+
+SLOW = 5.0  # how long the slow Slack takes to answer
+TIMEOUT = 0.5
+
+
+@pytest.fixture
+async def slow_slack():
+    """A Web API that answers every call correctly, SLOW seconds late."""
+
+    async def answer(request: web.Request) -> web.Response:
+        await asyncio.sleep(SLOW)
+        return web.json_response({"ok": True, "channel": "D1", "ts": "1.1"})
+
+    app = web.Application()
+    app.router.add_route("*", "/api/{method}", answer)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/api/"  # type: ignore[union-attr]
+    await runner.cleanup()
+
+
+async def test_a_call_through_a_shared_session_ends_within_the_timeout(slow_slack):
+    async with slack_session(TIMEOUT) as http:
+        gateway = SlackGateway(make_client(TOKEN, slow_slack, timeout=TIMEOUT, session=http))
+        started = time.monotonic()
+        with pytest.raises(DeliveryError) as failed:
+            await gateway.post("C1", "hello", [])
+        assert time.monotonic() - started < TIMEOUT + 1.0
+        assert failed.value.kind == RETRY
+
+
+async def test_a_session_that_would_wait_minutes_is_refused():
+    async with aiohttp.ClientSession() as unbounded:
+        with pytest.raises(ValueError, match="slack_session"):
+            make_client(TOKEN, "http://127.0.0.1:1/api/", session=unbounded)
+    async with slack_session(60) as too_long:
+        with pytest.raises(ValueError, match="10 s"):
+            make_client(TOKEN, "http://127.0.0.1:1/api/", session=too_long)
+
+
+async def test_a_sweep_does_not_wait_out_a_slow_answer_and_keeps_the_message(slow_slack, engine):
+    with transaction(engine) as s:
+        service.create_task(
+            s,
+            title="Q3 filing",
+            owner="UDANA",
+            creator="UMARCUS",
+            due_at=london("2026-01-31T00:00"),
+            now=london("2026-01-05T09:00"),
+        )
+    clock = FakeClock()
+    async with slack_session(TIMEOUT) as http:
+        monitor = Monitor(
+            engine=engine,
+            cal=WorkCalendar("Europe/London", "GB"),
+            gateway=SlackGateway(make_client(TOKEN, slow_slack, timeout=TIMEOUT, session=http)),
+            manager_channel=MANAGERS,
+            sleep=clock.sleep,
+            monotonic=clock.monotonic,
+        )
+        started = time.monotonic()
+        report = await run_sweep(monitor, london("2026-01-12T09:30"))
+        took = time.monotonic() - started
+    assert took < SLOW - 1.0, took
+    assert report.sent == []
+    with transaction(engine) as s:
+        waiting = s.execute(
+            select(func.count()).where(Notification.status == "pending")
+        ).scalar_one()
+    assert waiting >= 1  # not sent, not lost: the next sweep tries again
+
+
+# -- Retry-After, for the whole method, across sweeps and processes -----------------------------
+class Wall:
+    def __init__(self, at) -> None:  # type: ignore[no-untyped-def]
+        self.at = at
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.at
+
+
+def three_stalled_owners(engine) -> None:
+    for owner in ("UDANA", "UTOM", "UMARCUS"):
+        with transaction(engine) as s:
+            tid = service.create_task(
+                s,
+                title=f"Filing for {owner}",
+                owner=owner,
+                creator="UMARCUS",
+                due_at=london("2026-01-31T00:00"),
+                now=london("2026-01-05T09:00"),
+            ).id
+            service.set_progress(s, tid, 40, by=owner, now=london("2026-01-06T10:00"))
+
+
+def posted(standin) -> int:
+    return len(standin.calls_to("chat.postMessage"))
+
+
+async def test_a_retry_after_holds_every_post_across_sweeps_and_processes(monitor, standin, engine):
+    three_stalled_owners(engine)
+    start = london("2026-01-12T09:30")
+    wall = Wall(start)
+    monitor.wall = wall
+    standin.fail("chat.postMessage", status=429, retry_after=30)
+    report = await run_sweep(monitor, start)
+    assert report.sent == [] and posted(standin) == 1  # the one that got the 429
+
+    # A nudge two seconds later: the other two DMs are due, and wait all the same.
+    wall.at = start + timedelta(seconds=2)
+    report = await run_sweep(monitor, wall.at)
+    assert report.sent == [] and posted(standin) == 1
+
+    # `python -m bot sweep` beside the bot: its own client and monitor, the same database.
+    other_clock = FakeClock()
+    other = Monitor(
+        engine=engine,
+        cal=WorkCalendar("Europe/London", "GB"),
+        gateway=SlackGateway(make_client(TOKEN, standin.url)),
+        manager_channel=MANAGERS,
+        sleep=other_clock.sleep,
+        monotonic=other_clock.monotonic,
+        wall=Wall(start + timedelta(seconds=29)),
+    )
+    report = await run_sweep(other, start + timedelta(seconds=29))
+    assert report.sent == [] and posted(standin) == 1
+
+    # Once the 30 seconds have passed on the wall, every DM goes out, each once.
+    wall.at = start + timedelta(minutes=1)
+    await run_sweep(monitor, wall.at)
+    wall.at = start + timedelta(minutes=5)
+    await run_sweep(monitor, wall.at)
+    owners = ("UDANA", "UTOM", "UMARCUS")
+    assert [len(standin.messages(standin.dm_channel(u) or "-")) for u in owners] == [1, 1, 1]
+    assert posted(standin) == 4
+
+
+async def test_a_retry_after_on_one_method_leaves_the_others_alone(monitor, standin, engine):
+    wall = Wall(london("2026-01-12T09:30"))
+    monitor.wall = wall
+    gateway = monitor.gateway
+    standin.fail("chat.update", status=429, retry_after=30)
+    with pytest.raises(DeliveryError):
+        await gateway.update(MANAGERS, "1.1", "x", [])
+    BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}]
+    channel, _ts = await gateway.post(MANAGERS, "still allowed", BLOCKS)
+    assert channel == MANAGERS
+    with pytest.raises(DeliveryError) as held:
+        await gateway.update(MANAGERS, "1.1", "x", [])
+    assert held.value.error == "ratelimited" and 29 <= held.value.retry_after <= 30
+    assert len(standin.calls_to("chat.update")) == 1  # the second was not sent to Slack

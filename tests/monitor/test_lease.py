@@ -1,0 +1,104 @@
+"""The sweep lease is short and kept alive by the sweep that holds it: after a crash, the next
+sweep runs within a minute, while a sweep that is alive (judging a long page, or sending)
+keeps every other one out however long it takes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from bot import tasks as service
+from bot.calendar import WorkCalendar
+from bot.db import transaction
+from bot.monitor import lease, sweep
+from bot.monitor.gateway import SlackGateway, make_client
+from bot.monitor.monitor import Monitor
+from bot.monitor.sweep import SweepReport, run_sweep
+from tests.conftest import MANAGERS, TOKEN, FakeClock, london
+
+START = london("2026-01-05T09:05")
+
+
+class Wall:
+    def __init__(self, at) -> None:  # type: ignore[no-untyped-def]
+        self.at = at
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.at
+
+
+def unowned_task(engine) -> None:
+    with transaction(engine) as s:
+        service.create_task(
+            s,
+            title="Renew insurance",
+            creator="UMARCUS",
+            due_at=START + timedelta(days=30),
+            now=START,
+        )
+
+
+def crash_holding_the_lease(m: Monitor) -> None:
+    """A sweep took the lease and its process died: nobody will release it."""
+    with transaction(m.engine) as s:
+        assert lease.take(lease.locked(s), "a crashed process", m)
+
+
+def dms_to_creator(standin) -> int:
+    channel = standin.dm_channel("UMARCUS")
+    return len(standin.messages(channel)) if channel else 0
+
+
+async def test_after_a_crash_the_next_sweep_runs_within_a_minute(monitor, standin, engine):
+    unowned_task(engine)
+    wall = Wall(START)
+    monitor.wall = wall
+    crash_holding_the_lease(monitor)
+
+    wall.at = START + timedelta(seconds=30)  # the restarted bot's first sweep: still held
+    report = await run_sweep(monitor, wall.at)
+    assert report.skipped == "another sweep holds the lease" and dms_to_creator(standin) == 0
+
+    wall.at = START + timedelta(seconds=61)  # a minute after the crash, not ten
+    report = await run_sweep(monitor, wall.at)
+    assert report.skipped is None and dms_to_creator(standin) == 1
+
+
+def other_monitor(engine, standin, wall) -> Monitor:  # type: ignore[no-untyped-def]
+    clock = FakeClock()
+    return Monitor(
+        engine=engine,
+        cal=WorkCalendar("Europe/London", "GB"),
+        gateway=SlackGateway(make_client(TOKEN, standin.url)),
+        manager_channel=MANAGERS,
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
+        wall=wall,
+    )
+
+
+async def test_a_sweep_judging_for_minutes_keeps_the_lease(monitor, standin, engine, monkeypatch):
+    """Judging that takes five minutes of wall time (a cold sweep over a huge database) renews
+    the lease as it goes: a sweep started meanwhile elsewhere stays out, and one message goes."""
+    monkeypatch.setattr(lease, "RENEW_CHECK_SECONDS", 0.001)
+    unowned_task(engine)
+    wall = Wall(START)
+    monitor.wall = wall
+    others: list = []
+
+    class SlowJudge:
+        """The worker process, judging slowly; meanwhile another replica tries to sweep."""
+
+        async def decide(self, now):  # type: ignore[no-untyped-def]
+            for _ in range(30):  # five minutes of wall time, ten seconds at a time
+                wall.at += timedelta(seconds=10)
+                await asyncio.sleep(0.002)  # the holder's renewal gets its turn
+                others.append(await run_sweep(other_monitor(engine, standin, wall), wall.at))
+            report = SweepReport(now=now)
+            await monitor.db(sweep._decide_and_commit, now, monitor, report)
+            return report.checked, report.opened, report.resolved
+
+    monitor.worker = SlowJudge()
+    report = await run_sweep(monitor, START)
+    assert [o.skipped for o in others] == ["another sweep holds the lease"] * 30
+    assert report.skipped is None and dms_to_creator(standin) == 1
