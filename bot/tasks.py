@@ -432,9 +432,13 @@ def change_task(
     if change.progress is not None:
         old = task.progress
         set_progress(session, task_id, change.progress, by=by, now=now, note=change.note)
-        done.append(
-            f"progress {old}% → {change.progress}%" + (" · done" if change.progress == 100 else "")
-        )
+        if old == change.progress and not change.note:
+            done.append(f"progress is already {old}%; nothing changed")  # a click repeated
+        else:
+            done.append(
+                f"progress {old}% → {change.progress}%"
+                + (" · done" if change.progress == 100 else "")
+            )
     elif change.note:
         add_note(session, task_id, change.note, by=by, now=now)
         done.append("note added")

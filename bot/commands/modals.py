@@ -65,7 +65,7 @@ def new_task_command(ctx: Context, state: dict) -> tuple[Command | None, dict[st
     errors: dict[str, str] = {}
     title = ""
     try:
-        title = check_title(clean(str(_value(state, ids.INPUT_TITLE) or "")))
+        title = check_title(clean(_typed(state, ids.INPUT_TITLE)))
     except UserError as exc:
         errors[ids.INPUT_TITLE] = exc.message
     due = None

@@ -188,9 +188,9 @@ def snooze(ctx: Context, task_id: int, days: int, user: str) -> Reply:
         case = ladder.open_case(session, task_id)
         if case is None:
             raise UserError(f"#{task_id} has no open alert any more; there is nothing to snooze.")
+        held = case.snoozed_until
         until = ladder.snooze(
             session, case, days, by=user, now=now, policy=ctx.monitor.policy, cal=ctx.cal
         )
-        return _changed(
-            session, ctx, task, f"reminders snoozed until {queries.day(ctx, until)}", now
-        )
+        what = "already snoozed" if until == held else "reminders snoozed"
+        return _changed(session, ctx, task, f"{what} until {queries.day(ctx, until)}", now)

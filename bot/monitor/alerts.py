@@ -194,6 +194,8 @@ def _render(
     views = [case_view(session, c, now, policy, cal) for c in cases if c is not None]
     if not posted:
         views = [v for v in views if v.open] if note.kind != "thread" else views
+        if note.kind == "digest" and (note.key or "") < f"digest:{cal.local_date(now)}":
+            views = []  # its day has passed unsent (Slack was down): today's carries its cases
     if not views:
         return Rendered("", [], (), (), empty=True)
     kind = note.kind

@@ -65,9 +65,18 @@ class CaseView:
         return frozenset(a.rule for a in self.problems)
 
     def weight(self) -> tuple:
-        """Most severe first: blocked, overdue, then by how late the forecast is."""
+        """Most severe first: blocked, overdue, then by how late the forecast is (the rules'
+        severity only breaks ties: a stall due on time waits behind a task weeks late)."""
+        rules = self.rules
         top = max((severity(a.rule) for a in self.problems), default=0)
-        return (-int(self.open), -top, -self.late_days, self.task_id)
+        return (
+            -int(self.open),
+            -int("blocked" in rules),
+            -int("overdue" in rules),
+            -self.late_days,
+            -top,
+            self.task_id,
+        )
 
     def open_for(self) -> str:
         days = self.cal.working_days_between(
@@ -147,7 +156,7 @@ def build_owner_message(
         text = "Your tasks no longer need attention: " + ", ".join(f"#{c.task_id}" for c in shown)
     blocks: list[Block] = []
     if len(shown) > 1:
-        blocks.append(section(f"*{escape(text)}*"))
+        blocks.append(section(f"*{text}*"))  # mrkdwn already: its title is escaped
     for case in shown[:room]:
         blocks += owner_case_blocks(case, reminder=reminder)
     if len(shown) > room:

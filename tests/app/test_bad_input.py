@@ -203,5 +203,5 @@ async def test_a_new_task_form_with_an_impossible_parent_or_odd_values_says_whic
     assert answer["errors"][ids.INPUT_PARENT] == "A task number such as 12 or #12."
     assert answer["errors"][ids.INPUT_OWNER] == "Pick a person from the list."
     assert answer["errors"][ids.INPUT_DEADLINE] == "Pick a date from the calendar."
-    assert answer["errors"][ids.INPUT_TITLE] == "Give the task a title."
+    assert answer["errors"][ids.INPUT_TITLE] == "A task needs a title."
     assert rows(wire)[0] == 0

@@ -4,12 +4,13 @@ changes nothing the second time, and says so."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from sqlalchemy import select
 
 from bot.db import transaction
-from bot.models import Event, Finding
+from bot.models import Case, Event
 from bot.slack import ids
 from bot.standin.wire import SlackWire
 from tests.conftest import london
@@ -40,9 +41,9 @@ async def test_the_same_progress_clicked_twice_is_recorded_once(wire):
     dm, _ = await stalled_dm(wire)
     again = copy.deepcopy(dm)  # the click replaces the DM: the second comes from a copy of it
     first = await click(wire, dm, PROGRESS_60)
-    assert "0% → 60%" in first["text"]
+    assert "0% → 60%" in json.dumps(first["blocks"], ensure_ascii=False)
     second = await click(wire, again, PROGRESS_60)
-    assert "already 60%; nothing changed" in second["text"]
+    assert "already 60%; nothing changed" in json.dumps(second["blocks"])
     assert [(e.old, e.new) for e in events(wire, "progress")] == [("0", "60")]
 
 
@@ -70,14 +71,14 @@ async def test_the_same_snooze_clicked_twice_snoozes_once(wire):
     dm, _ = await stalled_dm(wire)
     again = copy.deepcopy(dm)
     first = await click(wire, dm, SNOOZE_2)
-    assert "snoozed until Wed 21 Jan" in first["text"]
+    assert "snoozed until Wed 21 Jan" in json.dumps(first["blocks"])
     wire.clock.now = london("2026-01-19T10:07")  # a few minutes later, the same day
     second = await click(wire, again, SNOOZE_2)
-    assert "already snoozed until Wed 21 Jan" in second["text"]
+    assert "already snoozed until Wed 21 Jan" in json.dumps(second["blocks"])
     assert len(events(wire, "snooze")) == 1
     with transaction(wire.ctx.engine) as s:
-        assert s.execute(select(Finding.snoozed_until)).scalar() == london("2026-01-21T10:00")
+        assert s.execute(select(Case.snoozed_until)).scalar() == london("2026-01-21T10:00")
     # A different choice is a change: three days moves the snooze on.
     third = await click(wire, copy.deepcopy(again), SNOOZE_2 | {"selected_option": {"value": "3"}})
-    assert "reminders snoozed until Thu 22 Jan" in third["text"]
+    assert "reminders snoozed until Thu 22 Jan" in json.dumps(third["blocks"])
     assert len(events(wire, "snooze")) == 2

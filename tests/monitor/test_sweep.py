@@ -4,6 +4,7 @@ through the real AsyncWebClient to the Slack stand-in. Assertions are on what re
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -282,7 +283,7 @@ async def test_notes_snoozes_and_the_bots_own_messages_never_reset_a_stall(wire,
     [dm] = standin.messages(dana("UDANA"))
     assert "#1 Quiet work has no deadline" in dm.text
     await wire.sweep(london("2026-01-13T09:30"))
-    assert any("#1 Quiet work" in m.text for m in standin.messages(MANAGERS))
+    assert any("#1" in m.text for m in standin.messages(MANAGERS))  # Tuesday's digest
     # Tuesday 10:00: Dana snoozes it for a day from her DM.
     wire.clock.now = london("2026-01-13T10:00")
     answer = await click(
@@ -294,7 +295,7 @@ async def test_notes_snoozes_and_the_bots_own_messages_never_reset_a_stall(wire,
             "selected_option": {"value": "1"},
         },
     )
-    assert "snoozed until Wed 14 Jan" in answer["text"]
+    assert "snoozed until Wed 14 Jan" in json.dumps(answer["blocks"])
     # Wednesday: Dana notes something, at the same progress.
     wire.clock.now = london("2026-01-14T10:00")
     reply = await wire.command("progress 1 0 looked at the figures", user="UDANA")
@@ -308,8 +309,9 @@ async def test_notes_snoozes_and_the_bots_own_messages_never_reset_a_stall(wire,
     assert about_a_stall() == []
     # Friday, the 4th: flagged, counted from Monday's creation.
     await wire.sweep(london("2026-01-16T09:30"))
-    [stall] = about_a_stall()
-    assert "#1 Quiet work has had no progress since Mon 12 Jan" in stall
+    # (The stall joins the case of the missing deadline: the messages that show it say so.)
+    stalls = about_a_stall()
+    assert stalls and all("#1 Quiet work has had no progress since Mon 12 Jan" in s for s in stalls)
 
 
 async def test_dry_run_prints_and_stores_and_sends_nothing(monitor, standin, engine):
