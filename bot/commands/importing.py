@@ -24,7 +24,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import import_views as views
-from bot.commands.common import SLACK_FAILURES, guarded, off_loop, responder, slack_said
+from bot.commands.common import SLACK_FAILURES, guarded, off_loop, responder, slack_said, tell
 from bot.commands.context import Context
 from bot.importing.formats.common import MappingError
 from bot.importing.people import People
@@ -201,6 +201,9 @@ async def handle_go(
     user = body["user"]["id"]
     key = str((body.get("actions") or [{}])[0].get("value") or "")
     view_id = (body.get("view") or {}).get("id")
+    if not view_id:  # the button lives in the preview modal; anywhere else it is not ours
+        await tell(ctx, client, body, ":warning: Run `/task import` to import a board.")
+        return
     waiting = pending.take(key)
     if waiting is None or waiting.user != user or not ctx.is_manager(user):
         sentence = "This preview has expired; run `/task import` and upload the file again."

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from bot import task_sync
 from bot import tasks as taskops
 from bot.db import transaction
 from bot.importing.plan import Wanted, actor, block_reason, changes, pages, stored
@@ -41,7 +42,7 @@ def apply_pages(
         with transaction(engine) as session:
             tasks, parents = stored(session, [w.key for w in page])
             parent_ids = _parent_ids(session, [w.parent_key for w in page if w.parent_key])
-            new: list[taskops.NewTask] = []
+            new: list[task_sync.NewTask] = []
             for want in page:
                 task = tasks.get(want.key)
                 parent_id = parent_ids.get(want.parent_key or "")
@@ -58,7 +59,7 @@ def apply_pages(
                 _update(session, want, task, found, parent_id, by=by, now=now, tool=tool)
                 done.updated += 1
             if new:
-                taskops.create_many(session, new, creator=creator, actor=by, now=now)
+                task_sync.create_many(session, new, creator=creator, actor=by, now=now)
                 done.created += len(new)
         if progress:
             progress(len(page))
@@ -75,9 +76,9 @@ def _parent_ids(session: Session, keys: list[str]) -> dict[str, int]:
     return dict(rows.all())
 
 
-def _new_task(want: Wanted, parent_id: int | None, tool: str) -> taskops.NewTask:
+def _new_task(want: Wanted, parent_id: int | None, tool: str) -> task_sync.NewTask:
     card = want.card
-    return taskops.NewTask(
+    return task_sync.NewTask(
         title=card.title,
         owner=want.owner,
         due_at=card.due_at,
@@ -107,13 +108,13 @@ def _update(
     assert tid is not None
     for name in ("title", "description", "link"):
         if name in found:
-            taskops.set_text(session, tid, name, getattr(card, name), by=by, now=now)
+            task_sync.set_text(session, tid, name, getattr(card, name), by=by, now=now)
     if "owner" in found and want.owner:
         taskops.assign(session, tid, want.owner, by=by, now=now)
     if "due" in found:
         taskops.set_due(session, tid, card.due_at, by=by, now=now, has_time=card.due_has_time)
     if "parent" in found and parent_id:
-        taskops.set_parent(session, tid, parent_id, by=by, now=now)
+        task_sync.set_parent(session, tid, parent_id, by=by, now=now)
     if "done" in found:
         taskops.complete(session, tid, by=by, now=now)
         return

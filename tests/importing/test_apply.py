@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot import task_sync
 from bot import tasks as taskops
 from bot.db import reading, transaction
 from bot.errors import UserError
@@ -43,9 +44,9 @@ def test_create_many_matches_one_at_a_time(engine, start):
             taskops.set_progress(s, one, start["progress"], by="import:jira", now=NOW)
         if start.get("block_reason"):
             taskops.block(s, one, start["block_reason"], by="import:jira", now=NOW)
-        [many] = taskops.create_many(
+        [many] = task_sync.create_many(
             s,
-            [taskops.NewTask(**ITEM, **start, source_key="k1")],
+            [task_sync.NewTask(**ITEM, **start, source_key="k1")],
             creator="UMARCUS",
             actor="import:jira",
             now=NOW,
@@ -55,11 +56,11 @@ def test_create_many_matches_one_at_a_time(engine, start):
 
 def test_create_many_refuses_a_bad_row_before_storing_any(engine):
     with pytest.raises(UserError), transaction(engine) as s:
-        taskops.create_many(
+        task_sync.create_many(
             s,
             [
-                taskops.NewTask(title="Fine", source_key="k1"),
-                taskops.NewTask(title="Odd", progress=140, source_key="k2"),
+                task_sync.NewTask(title="Fine", source_key="k1"),
+                task_sync.NewTask(title="Odd", progress=140, source_key="k2"),
             ],
             creator="UMARCUS",
             actor="import:sheet",
