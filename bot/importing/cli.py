@@ -58,7 +58,7 @@ def parse_map(pairs: list[str]) -> dict[str, str]:
 
 def run_import(args, settings: Settings, now: datetime | None = None) -> int:  # type: ignore[no-untyped-def]
     from bot.app.factory import build_monitor, database_problem
-    from bot.monitor.gateway import make_client
+    from bot.monitor.gateway import make_client, slack_session
 
     options = Options(
         tool=args.tool,
@@ -74,10 +74,9 @@ def run_import(args, settings: Settings, now: datetime | None = None) -> int:  #
     bar = Bar(sys.stderr)
 
     async def go() -> int:
-        import aiohttp
         from sqlalchemy.exc import SQLAlchemyError
 
-        async with aiohttp.ClientSession() as http:
+        async with slack_session() as http:
             client = (
                 make_client(settings.bot_token, settings.slack_api_url, session=http)
                 if settings.bot_token

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,11 @@ class People:
                 log.warning("users.lookupByEmail failed: %s", error)
                 self._note(f"Slack refused to look people up by email ({error}).")
             found = None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self._note(
+                f"Slack could not be reached ({exc.__class__.__name__}); nobody was matched."
+            )
+            found = None
         self._by_email[email] = found
         return found
 
@@ -104,6 +110,10 @@ class People:
             error = exc.response.get("error") if exc.response is not None else None
             log.warning("users.list failed: %s", error)
             self._note(f"Slack did not list its members ({error}); names could not be matched.")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self._note(
+                f"Slack could not be reached ({exc.__class__.__name__}); nobody was matched."
+            )
         self._by_name = dict(names)
         return self._by_name
 
