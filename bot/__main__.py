@@ -1,4 +1,4 @@
-"""Entry points: `python -m bot [demo | simulate | sweep | standin | slack | db]`."""
+"""Entry points: `python -m bot [demo | simulate | sweep | import | standin | slack | db]`."""
 
 from __future__ import annotations
 
@@ -89,6 +89,23 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--dry-run", action="store_true", help="print what would be sent; store and send nothing"
     )
+    importing = sub.add_parser(
+        "import", help="bring in the tasks of an export (Asana, Trello, Jira, ClickUp, …)"
+    )
+    importing.add_argument("file", help="the export: CSV, Trello's JSON, or XLSX")
+    importing.add_argument("--dry-run", action="store_true", help="print the plan; store nothing")
+    importing.add_argument("--from", dest="tool", metavar="TOOL", help="the tool, if not guessed")
+    importing.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="read COLUMN as FIELD (title, owner, due, progress, status, parent, id, ...)",
+    )
+    importing.add_argument("--strict", action="store_true", help="refuse owners Slack lacks")
+    importing.add_argument("--skip-bad", action="store_true", help="store the good rows anyway")
+    importing.add_argument("--include-done", action="store_true", help="bring finished cards too")
+    importing.add_argument("--creator", metavar="USER", help="who the tasks are created by")
     db = sub.add_parser("db", help="the database's schema: upgrade it, or show its revision")
     db_actions = db.add_subparsers(dest="db_command", required=True)
     db_actions.add_parser(
@@ -206,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
             return _sweep(settings, now, args.dry_run)
+        if args.command == "import":
+            from bot.importing.cli import run_import
+
+            return run_import(args, settings)
         settings.require("SLACK_BOT_TOKEN")
         if not settings.app_token:
             settings.require("SLACK_SIGNING_SECRET")

@@ -131,7 +131,10 @@ def create_task(
     description: str | None = None,
     link: str | None = None,
     source_key: str | None = None,
+    actor: str | None = None,
 ) -> Task:
+    """`actor` is who the history names when it is not the creator: an import creates tasks on
+    behalf of the manager who ran it, and its events say where they came from."""
     title = check_title(title)
     description = check_description(description)
     _check_parent(session, parent_id)
@@ -152,7 +155,7 @@ def create_task(
     )
     session.add(task)
     session.flush()  # assigns the id the event and the reply need
-    _record(session, task, "created", creator, now, new=0, note=title)
+    _record(session, task, "created", actor or creator, now, new=0, note=title)
     return task
 
 

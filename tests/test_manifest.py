@@ -45,6 +45,8 @@ def test_manifest_declares_what_the_app_answers():
         "chat:write",
         "im:write",
         "users:read",
+        "files:read",
+        "users:read.email",
     }
 
 

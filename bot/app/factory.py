@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app.once import EventsOnce
 from bot.calendar import WorkCalendar
-from bot.commands import buttons, events, home, modals, shortcut, slash
+from bot.commands import buttons, events, home, importing, modals, shortcut, slash
 from bot.commands.context import Context
 from bot.config import ConfigError, Settings
 from bot.db import make_engine, prepare_schema
@@ -107,6 +107,7 @@ def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
     )
     app.use(refuse_malformed)
     app.use(EventsOnce(ctx.engine).middleware())
+    importing.register(app, ctx)  # before slash: it claims `/task import` from the same command
     for listeners in (slash, buttons, modals, shortcut, home, events):
         listeners.register(app, ctx)
     return app

@@ -39,6 +39,7 @@ VERBS = (
     "list",
     "team",
     "help",
+    "import",
 )
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 # ASCII digits only: `str.isdigit` and `\d` take superscripts and other scripts' digits.
@@ -56,6 +57,7 @@ USAGE = """*/task* — tasks that Vigil watches
 • `/task block <id> <reason>` · `/task unblock <id>`: blocked goes to the managers at once
 • `/task assign <id> @user` · `/task due <id> <date>`: change the owner or the deadline
 • `/task list [page]`: your open tasks, riskiest first · `/task team [page]`: managers, the team's open findings
+• `/task import`: managers, bring in a board exported from Asana, Trello, Jira, ClickUp, Todoist, monday.com or Karbon
 Dates: `2026-03-14`, `today`, `tomorrow`, `friday`, `in 3 days`, `in 2 working days`, `mar 14`, `14 march`, optionally with a time such as `friday 17:00`."""
 
 
@@ -100,7 +102,7 @@ def parse_command(text: str, *, now: datetime, cal: WorkCalendar) -> Command:
             f"I don't know “{shown(words[0][:30])}”; `/task help` lists what I do.",
             "/task add Q3 filing @dana due friday",
         )
-    if verb == "new":
+    if verb in ("new", "import"):
         return Command(verb)
     if verb in ("list", "team"):
         if not rest:

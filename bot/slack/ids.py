@@ -71,6 +71,8 @@ VIEW_NEW_TASK = "vigil_new_task"
 VIEW_CREATED = "vigil_task_created"
 VIEW_PROGRESS = "vigil_progress"
 VIEW_BLOCKED = "vigil_blocked_reason"
+VIEW_IMPORT = "vigil_import"  # `/task import`: the upload, then the preview
+ACTION_IMPORT_GO = "vigil_import_go"
 
 # Inputs in the modals: block ids, each with one element whose action id is the same.
 INPUT_TITLE = "title"
@@ -81,3 +83,4 @@ INPUT_DESCRIPTION = "description"
 INPUT_PROGRESS = "progress"
 INPUT_NOTE = "note"
 INPUT_REASON = "reason"
+INPUT_FILE = "import_file"

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.standin import control, events
-from bot.standin.api import all_methods
+from bot.standin.api import all_methods, files
 from bot.standin.faults import KINDS, Faults, scripted_fault
 from bot.standin.responses import ResponseUrls
 from bot.standin.socketmode import SocketMode
@@ -81,6 +81,13 @@ class SlackStandIn:
     ) -> None:
         ZoneInfo(tz)  # a typo in a test's time zone should fail here, loudly
         self.workspace.users[user_id] = User(user_id, name or user_id.lower(), tz, deleted, is_bot)
+
+    def set_email(self, user_id: str, email: str) -> None:
+        self.workspace.emails[user_id] = email
+
+    def upload(self, name: str, content: bytes, *, user: str = "UMARCUS") -> dict:
+        """A file as if `user` had uploaded it in Slack; its object, as a `file_input` has it."""
+        return files.add(self.workspace, f"http://127.0.0.1:{self._port}", name, content, user)
 
     def add_channel(
         self, channel_id: str, *, name: str | None = None, archived: bool = False
@@ -266,6 +273,10 @@ class SlackStandIn:
         app.router.add_route("*", "/api/{method}", self._webapi.handle)
         app.router.add_post("/response/{key}", self._responses.handle)
         app.router.add_get("/socket", self._socket.handle)
+        app.router.add_get(
+            "/files-pri/{team_file}/{name}",
+            files.download_handler(self.workspace, lambda: self.token),
+        )
         control.add_routes(app, self)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()

@@ -103,6 +103,8 @@ class Workspace:
         self.channels: dict[str, Channel] = {}
         self.dms: dict[str, str] = {}  # user id -> DM channel id
         self.socket_url = ""  # where apps.connections.open sends the app, once serving
+        self.emails: dict[str, str] = {}  # user id -> email (users.lookupByEmail, users.list)
+        self.files: dict[str, tuple[dict, bytes]] = {}  # file id -> (files.info's file, bytes)
         self._counter = itertools.count(1)
         self._numbers = itertools.count(1)
         self._views = itertools.count(1)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.standin.api import apps, chat, conversations, users, views
+from bot.standin.api import apps, chat, conversations, files, users, views
 from bot.standin.state import Workspace
 
 Handler = Callable[[Workspace, dict], dict]
 
-FAMILIES = (apps, chat, conversations, users, views)
+FAMILIES = (apps, chat, conversations, files, users, views)
 
 
 def all_methods() -> dict[str, Handler]:
