@@ -15,7 +15,8 @@ from bot.models import LIVE_STATUSES, Case, Event, Finding, Task
 from bot.monitor.alerts import task_view
 from bot.monitor.forecast import forecast_for
 from bot.monitor.rulebook import RULEBOOK, by_severity
-from bot.monitor.rules import time_used
+from bot.monitor.rules import TaskView, time_used
+from bot.monitor.taskview import load_views
 from bot.slack.blocks import day_label
 
 
@@ -43,8 +44,11 @@ def summarize(
     task: Task,
     now: datetime,
     findings: list[str],
+    view: TaskView | None = None,
 ) -> TaskSummary:
-    view = task_view(session, task, ctx.cal)
+    """The task as a reply, a list or App Home shows it; `view`, when the caller read it
+    already with the others of its page."""
+    view = view or task_view(session, task, ctx.cal)
     return TaskSummary(
         id=task.id,
         title=task.title,
@@ -115,7 +119,8 @@ def my_summaries(
     )
     ids_ = [t.id for t in tasks]
     found = open_findings(session, ids_)
-    items = [summarize(session, ctx, t, now, found.get(t.id, [])) for t in tasks]
+    views = load_views(session, ids_, ctx.cal)
+    items = [summarize(session, ctx, t, now, found.get(t.id, []), views[t.id]) for t in tasks]
     return Page(items, total, number, size)
 
 

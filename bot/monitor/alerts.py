@@ -44,7 +44,6 @@ def _alert(
         task_id=task.id,
         title=task.title,
         rule=rule,
-        finding_id=0,
         facts=facts,
         progress=view.progress,
         status=task.status,

@@ -36,7 +36,6 @@ class Alert:
     task_id: int
     title: str
     rule: str
-    finding_id: int
     facts: dict[str, Any]
     progress: int
     status: str

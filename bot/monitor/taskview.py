@@ -98,8 +98,14 @@ def view_of(row, subtasks: list[Subtask], cal: WorkCalendar) -> TaskView:  # typ
 
 
 
+def load_views(session: Session, task_ids: list[int], cal: WorkCalendar) -> dict[int, TaskView]:
+    """What the rules see of these tasks: two statements for a page, whatever its size."""
+    if not task_ids:
+        return {}
+    rows = session.execute(TASKS.where(Task.id.in_(task_ids))).all()
+    subs = subtasks_of(session, task_ids)
+    return {row[0]: view_of(row, subs.get(row[0], []), cal) for row in rows}
+
+
 def load_view(session: Session, task_id: int, cal: WorkCalendar) -> TaskView | None:
-    row = session.execute(TASKS.where(Task.id == task_id)).first()
-    if row is None:
-        return None
-    return view_of(row, subtasks_of(session, [task_id]).get(task_id, []), cal)
+    return load_views(session, [task_id], cal).get(task_id)

@@ -44,7 +44,6 @@ def alert(rule: str, **kw) -> Alert:
         task_id=12,
         title="Q3 filing for Acme",
         rule=rule,
-        finding_id=0,
         facts=FACTS[rule],
         progress=40,
         status="blocked" if rule == "blocked" else "open",
