@@ -19,7 +19,8 @@ from bot.monitor.policy import Policy, PolicyError
 from bot.sim.assurance import AssuranceFigures, judge, render
 from bot.sim.quarter import generate
 from bot.sim.replay import replay
-from bot.sim.scenario import ScenarioError, parse_scenario
+from bot.sim.scenario.load import parse_scenario
+from bot.sim.scenario.source import ScenarioError
 from bot.sim.simulate import transcript
 
 COLUMNS = (

@@ -221,7 +221,7 @@ def bench_replay(people: int, tasks: int, seed: int) -> dict:
     """A quarter (October to December) of a synthetic firm, 30-minute sweeps, 5% of tasks
     stalling at 40%; and, as the baseline, the same history applied with no monitor at all."""
     from bot.sim.replay import replay
-    from bot.sim.scenario import parse_scenario
+    from bot.sim.scenario.load import parse_scenario
 
     scenario = parse_scenario(quarter(people, tasks, seed))
     t0 = time.perf_counter()

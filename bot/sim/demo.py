@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from bot.sim.replay import Message, ReplayResult, calendar_for, replay
+from bot.sim.replay import calendar_for, replay
 from bot.sim.report import compute_report, render_report
-from bot.sim.scenario import load_scenario
+from bot.sim.scenario.load import load_scenario
 from bot.sim.simulate import transcript
+from bot.sim.transcript import Message, ReplayResult
 from bot.slack.blocks import day_label
 
 

@@ -13,9 +13,12 @@ from pathlib import Path
 from bot.monitor.policy import Policy, PolicyError
 from bot.sim.assurance import judge
 from bot.sim.assurance import render as render_assurance
-from bot.sim.replay import ReplayResult, replay
+from bot.sim.replay import replay
 from bot.sim.report import compute_report, render_report
-from bot.sim.scenario import Scenario, ScenarioError, load_scenario
+from bot.sim.scenario.load import load_scenario
+from bot.sim.scenario.model import Scenario
+from bot.sim.scenario.source import ScenarioError
+from bot.sim.transcript import ReplayResult
 from bot.standin import SlackStandIn
 
 

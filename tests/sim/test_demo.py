@@ -9,7 +9,7 @@ import pytest
 
 from bot.sim.demo import demo_path, render_conversation
 from bot.sim.replay import calendar_for, replay
-from bot.sim.scenario import load_scenario
+from bot.sim.scenario.load import load_scenario
 from bot.standin import SlackStandIn
 from tests.blockkit import block_errors
 from tests.conftest import london

@@ -12,7 +12,8 @@ import pytest
 from bot.bench.assurance import write_seed
 from bot.calendar import WorkCalendar
 from bot.sim.quarter import generate
-from bot.sim.scenario import Scenario, ScenarioTask, load_scenario, parse_scenario
+from bot.sim.scenario.load import load_scenario, parse_scenario
+from bot.sim.scenario.model import Scenario, ScenarioTask
 
 CAL = WorkCalendar("Europe/London", "GB-ENG")
 MAIN_PATTERNS = {"healthy", "staller", "slow", "late_starter", "never_finished", "unowned"}

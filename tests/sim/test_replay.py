@@ -11,7 +11,7 @@ from bot.db import make_engine, transaction
 from bot.models import Event
 from bot.sim.demo import demo_path
 from bot.sim.replay import replay
-from bot.sim.scenario import load_scenario, parse_scenario
+from bot.sim.scenario.load import load_scenario, parse_scenario
 from bot.sim.simulate import transcript
 from bot.standin.server import SlackStandIn
 

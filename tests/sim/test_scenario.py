@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.sim.demo import demo_path
-from bot.sim.scenario import ScenarioError, load_scenario
+from bot.sim.scenario.load import load_scenario
+from bot.sim.scenario.source import ScenarioError
 from bot.sim.simulate import run_simulate
 from bot.standin import SlackStandIn
 
@@ -246,7 +247,7 @@ def test_broken_yaml_names_the_line(tmp_path):
 
 def load_scenario_json() -> dict:
     """GOOD as a JSON document (YAML's own reading of it, dates left as text)."""
-    from bot.sim.source import read_source
+    from bot.sim.scenario.source import read_source
 
     return read_source(GOOD, is_json=False).data
 

@@ -17,7 +17,7 @@ import yaml
 
 from bot.calendar import WorkCalendar
 from bot.sim.replay import replay
-from bot.sim.scenario import load_scenario, parse_scenario
+from bot.sim.scenario.load import load_scenario, parse_scenario
 from bot.sim.simulate import run_simulate
 from bot.standin import SlackStandIn
 
@@ -264,7 +264,7 @@ async def test_holidays_keep_christmas_week_from_looking_like_a_stall():
 
 # -- the same scenario in JSON -------------------------------------------------------------
 def test_a_json_scenario_gives_the_same_result_as_its_yaml(tmp_path, stuck_run):
-    from bot.sim.source import read_source
+    from bot.sim.scenario.source import read_source
 
     as_yaml, printed_yaml, data_yaml = stuck_run
     as_json = tmp_path / "stuck.json"
