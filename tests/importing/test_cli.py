@@ -1,7 +1,13 @@
 """`python -m bot import` from the command line: the dry run prints the plan and stores
-nothing; a real run stores it; bad input is one line and exit status 2."""
+nothing; a real run stores it; bad input is one line and exit status 2; a terminal sees a
+progress bar; with a Slack token, owners are found in Slack."""
 
 from __future__ import annotations
+
+import asyncio
+import io
+import os
+import sys
 
 import pytest
 from sqlalchemy import func, select
@@ -9,6 +15,7 @@ from sqlalchemy import func, select
 from bot.__main__ import main
 from bot.db import create_schema, make_engine, reading
 from bot.models import Task
+from tests.conftest import TOKEN
 from tests.importing.helpers import FIXTURES
 
 
@@ -72,3 +79,92 @@ def test_refused_rows_stop_the_import_with_status_1(env, capsys, tmp_path):
 def test_bad_arguments_are_one_line(env, capsys, args, said):
     assert main(["import", *args]) == 2
     assert said in capsys.readouterr().err
+
+
+class Terminal(io.StringIO):
+    """stderr as a terminal: the progress bar draws only there."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def frames(self) -> list[str]:
+        """Each state of the line the bar draws on, as the user sees it after each redraw:
+        a carriage return goes back to the start, and what follows writes over the line."""
+        line, seen = "", []
+        for part in self.getvalue().split("\r")[1:]:
+            line = part + line[len(part) :]
+            seen.append(line.rstrip())
+        return seen
+
+
+def big_export(tmp_path, rows: int):
+    path = tmp_path / "big.csv"
+    with path.open("w") as f:
+        f.write("title,deadline,progress\n")
+        f.writelines(f"Task {n},2026-03-01,10\n" for n in range(rows))
+    return path
+
+
+def test_a_terminal_sees_a_progress_bar_that_fills_and_is_wiped(env, capsys, monkeypatch, tmp_path):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+
+    assert main(["import", str(big_export(tmp_path, 1200))]) == 0
+
+    frames = [f for f in terminal.frames() if f]
+    assert frames[:2] == ["checking  500 rows", "checking  1,000 rows"]
+    assert "planning  1,000 rows" in frames
+    storing = [f for f in frames if f.startswith("storing")]
+    assert storing[0] == "storing   " + "▰" * 12 + "▱" * 18 + " 500/1,200"
+    assert storing[-1] == "storing   " + "▰" * 30 + " 1,200/1,200"
+    assert terminal.frames()[-1] == ""  # the bar is gone, the line left clean
+    assert "Stored: 1200 created" in capsys.readouterr().out
+    assert count(env) == 1200
+
+
+def test_no_bar_when_stderr_is_not_a_terminal(env, capsys, tmp_path):
+    assert main(["import", str(big_export(tmp_path, 600))]) == 0
+    assert capsys.readouterr().err == ""
+
+
+async def test_with_a_slack_token_owners_are_found_in_slack_over_the_wire(standin, tmp_path):
+    """The real command line, in a process of its own, talking to the stand-in as to Slack:
+    an email through users.lookupByEmail, names through users.list."""
+    standin.set_email("UDANA", "dana@firm.example")
+    url = f"sqlite:///{tmp_path / 'vigil.db'}"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MANAGER_"))}
+    environ |= {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": standin.url,
+        "DATABASE_URL": url,
+        "TEAM_TIMEZONE": "Europe/London",
+        "MANAGER_USER_IDS": "UMARCUS",
+    }
+    command = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "import",
+        str(FIXTURES / "sheet.csv"),
+        cwd=tmp_path,  # no .env of the project's own
+        env=environ,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(command.communicate(), timeout=120)
+
+    assert command.returncode == 0, err.decode()
+    assert "Stored: 3 created" in out.decode() and "Not found in Slack" not in out.decode()
+    assert [c.params["email"] for c in standin.calls_to("users.lookupByEmail")] == [
+        "dana@firm.example"
+    ]
+    assert standin.calls_to("users.list")
+    engine = make_engine(url)
+    with reading(engine) as s:
+        owners = {t.title: t.owner_id for t in s.execute(select(Task)).scalars()}
+    engine.dispose()
+    assert owners == {
+        "Budget for Moss": "UDANA",
+        "Cash-flow forecast for Moss": "ULEE",
+        "Register Moss for VAT": "UMARCUS",
+    }
