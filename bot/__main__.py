@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "demo", help="two weeks of a small firm against a local Slack stand-in; no setup"
     )
+    for add in (_add_simulate, _add_sweep, _add_import, _add_db, _add_standin, _add_slack):
+        add(sub)
+    return parser
+
+
+def _add_simulate(sub) -> None:  # type: ignore[no-untyped-def]
     simulate = sub.add_parser(
         "simulate", help="replay a scenario file and report what Vigil would have said"
     )
@@ -80,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TRUTH.json",
         help="what really happened to each task: judge the replay by product.md §6",
     )
+
+
+def _add_sweep(sub) -> None:  # type: ignore[no-untyped-def]
     sweep = sub.add_parser("sweep", help="one sweep as of --now (default: the clock)")
     sweep.add_argument(
         "--now",
@@ -89,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--dry-run", action="store_true", help="print what would be sent; store and send nothing"
     )
+
+
+def _add_import(sub) -> None:  # type: ignore[no-untyped-def]
     importing = sub.add_parser(
         "import", help="bring in the tasks of an export (Asana, Trello, Jira, ClickUp, …)"
     )
@@ -106,12 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--skip-bad", action="store_true", help="store the good rows anyway")
     importing.add_argument("--include-done", action="store_true", help="bring finished cards too")
     importing.add_argument("--creator", metavar="USER", help="who the tasks are created by")
+
+
+def _add_db(sub) -> None:  # type: ignore[no-untyped-def]
     db = sub.add_parser("db", help="the database's schema: upgrade it, or show its revision")
     db_actions = db.add_subparsers(dest="db_command", required=True)
     db_actions.add_parser(
         "upgrade", help="migrate the database to this Vigil's schema (back up first)"
     )
     db_actions.add_parser("current", help="the database's revision and whether it is at head")
+
+
+def _add_standin(sub) -> None:  # type: ignore[no-untyped-def]
     standin = sub.add_parser(
         "standin", help="run the local Slack stand-in (for trying Vigil without Slack)"
     )
@@ -126,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     standin.add_argument(
         "--channel", action="append", default=[], metavar="ID", help="a known channel"
     )
+
+
+def _add_slack(sub) -> None:  # type: ignore[no-untyped-def]
+    """`slack command|messages|click`, each told where the bot and the stand-in are."""
     where_ = argparse.ArgumentParser(add_help=False)
     where_.add_argument("--bot", metavar="URL", help="the bot (default: http://127.0.0.1:$PORT)")
     where_.add_argument(
@@ -148,7 +170,6 @@ def build_parser() -> argparse.ArgumentParser:
     clicked.add_argument("button", help="its number under the message, or its label, e.g. Done")
     clicked.add_argument("--value", help="for a menu or a date picker: what to pick")
     clicked.add_argument("--user", required=True, help="who clicks, e.g. UDANA")
-    return parser
 
 
 def run_slack(args, settings) -> int:  # type: ignore[no-untyped-def]

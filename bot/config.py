@@ -51,43 +51,19 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
-        def integer(name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
-            raw = get(name)
-            if raw is None:
-                return default
-            try:
-                value = int(raw)
-            except ValueError:
-                raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-            if value < minimum or (maximum is not None and value > maximum):
-                bounds = f"from {minimum} to {maximum}" if maximum else f"at least {minimum}"
-                raise ConfigError(f"{name} must be {bounds}, got {value}")
-            return value
+        def integer(name: str, default: int, maximum: int | None = None) -> int:
+            return _whole_number(name, get(name), default, maximum=maximum)
 
-        timezone = get("TEAM_TIMEZONE") or "UTC"
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"TEAM_TIMEZONE {timezone!r} is not an IANA time zone, e.g. Europe/London"
-            ) from None
+        timezone = _timezone(get("TEAM_TIMEZONE") or "UTC")
         country = get("HOLIDAY_COUNTRY")
         if country:
             try:
                 country = parse_holiday_code(country)
             except UnknownHolidays as exc:
                 raise ConfigError(f"HOLIDAY_COUNTRY {exc}") from None
-        api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
-        if not api_url.startswith(("http://", "https://")):
-            raise ConfigError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")
-        if not api_url.endswith("/"):
-            api_url += "/"
-        bot_token = get("SLACK_BOT_TOKEN")
-        if bot_token and not bot_token.startswith("xoxb-"):
-            raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
-        app_token = get("SLACK_APP_TOKEN")
-        if app_token and not app_token.startswith("xapp-"):
-            raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        api_url = _api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL)
+        bot_token = _token("SLACK_BOT_TOKEN", get("SLACK_BOT_TOKEN"), "xoxb-", "a bot token")
+        app_token = _token("SLACK_APP_TOKEN", get("SLACK_APP_TOKEN"), "xapp-", "an app-level token")
         managers = frozenset(
             u.strip() for u in (get("MANAGER_USER_IDS") or "").split(",") if u.strip()
         )
@@ -120,6 +96,43 @@ class Settings:
             }[name]
             if not attr:
                 raise ConfigError(f"{name} is not set (see .env.example)")
+
+
+def _whole_number(
+    name: str, raw: str | None, default: int, minimum: int = 1, maximum: int | None = None
+) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum else f"at least {minimum}"
+        raise ConfigError(f"{name} must be {bounds}, got {value}")
+    return value
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"TEAM_TIMEZONE {name!r} is not an IANA time zone, e.g. Europe/London"
+        ) from None
+    return name
+
+
+def _api_url(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"SLACK_API_URL must be an http(s) URL, got {url!r}")
+    return url if url.endswith("/") else url + "/"
+
+
+def _token(name: str, token: str | None, prefix: str, kind: str) -> str | None:
+    if token and not token.startswith(prefix):
+        raise ConfigError(f"{name} must be {kind} starting with {prefix}")
+    return token
 
 
 def check_database_url(url: str) -> str:

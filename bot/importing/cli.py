@@ -13,7 +13,7 @@ from bot.config import ConfigError, Settings
 from bot.importing.formats.common import MappingError
 from bot.importing.people import People
 from bot.importing.report import applied_line, plan_lines
-from bot.importing.run import Options, prepare, store
+from bot.importing.run import Options, Prepared, prepare, store
 from bot.importing.source import BadFile
 
 BAR = 30
@@ -57,9 +57,6 @@ def parse_map(pairs: list[str]) -> dict[str, str]:
 
 
 def run_import(args, settings: Settings, now: datetime | None = None) -> int:  # type: ignore[no-untyped-def]
-    from bot.app.factory import build_monitor, database_problem
-    from bot.monitor.gateway import make_client, slack_session
-
     options = Options(
         tool=args.tool,
         mapping=parse_map(args.map),
@@ -72,51 +69,61 @@ def run_import(args, settings: Settings, now: datetime | None = None) -> int:  #
         raise ConfigError(f"{args.file}: no such file")
     creator = args.creator or next(iter(sorted(settings.manager_user_ids)), None) or "import"
     bar = Bar(sys.stderr)
-
-    async def go() -> int:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        async with slack_session() as http:
-            client = (
-                make_client(settings.bot_token, settings.slack_api_url, session=http)
-                if settings.bot_token
-                else None
-            )
-            try:
-                monitor = build_monitor(settings, client, count_open_tasks=False)  # type: ignore[arg-type]
-            except (SQLAlchemyError, OSError) as exc:
-                raise ConfigError(database_problem(exc)) from None
-            try:
-                prepared = await prepare(
-                    path, monitor.engine, monitor.cal, People(client), options, tick=bar
-                )
-                bar.end()
-                print("\n".join(plan_lines(prepared.plan, dry_run=args.dry_run)))
-                if args.dry_run:
-                    print("Dry run: nothing was stored.")
-                    return 0
-                if not prepared.storable:
-                    print(
-                        "Nothing was stored: fix the rows above, or import the rest with --skip-bad."
-                    )
-                    return 1
-                bar.total = prepared.survey.rows
-                done = await asyncio.to_thread(
-                    store,
-                    prepared,
-                    monitor.engine,
-                    creator=creator,
-                    now=now or datetime.now(UTC),
-                    tick=bar,
-                )
-                bar.end()
-                print(applied_line(done))
-                return 0
-            finally:
-                monitor.engine.dispose()
-
     try:
-        return asyncio.run(go())
+        return asyncio.run(_import(path, args.dry_run, settings, options, creator, now, bar))
     except (BadFile, MappingError) as exc:
         bar.end()
         raise ConfigError(str(exc)) from None
+
+
+async def _import(
+    path: Path,
+    dry_run: bool,
+    settings: Settings,
+    options: Options,
+    creator: str,
+    now: datetime | None,
+    bar: Bar,
+) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.app.factory import build_monitor, database_problem
+    from bot.monitor.gateway import make_client, slack_session
+
+    async with slack_session() as http:
+        client = (
+            make_client(settings.bot_token, settings.slack_api_url, session=http)
+            if settings.bot_token
+            else None
+        )
+        try:
+            monitor = build_monitor(settings, client, count_open_tasks=False)  # type: ignore[arg-type]
+        except (SQLAlchemyError, OSError) as exc:
+            raise ConfigError(database_problem(exc)) from None
+        try:
+            prepared = await prepare(
+                path, monitor.engine, monitor.cal, People(client), options, tick=bar
+            )
+            bar.end()
+            print("\n".join(plan_lines(prepared.plan, dry_run=dry_run)))
+            if dry_run:
+                print("Dry run: nothing was stored.")
+                return 0
+            return await _store(prepared, monitor.engine, creator, now, bar)
+        finally:
+            monitor.engine.dispose()
+
+
+async def _store(  # type: ignore[no-untyped-def]
+    prepared: Prepared, engine, creator: str, now: datetime | None, bar: Bar
+) -> int:
+    if not prepared.storable:
+        print("Nothing was stored: fix the rows above, or import the rest with --skip-bad.")
+        return 1
+    bar.total = prepared.survey.rows
+    done = await asyncio.to_thread(
+        store, prepared, engine, creator=creator, now=now or datetime.now(UTC), tick=bar
+    )
+    bar.end()
+    print(applied_line(done))
+    return 0
