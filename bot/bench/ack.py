@@ -18,25 +18,20 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 
-import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import update
 
 from bot.app.factory import build_app, build_context, start_decide_worker
 from bot.app.server import build_web_app, freeze_heap, tune_for_latency
 from bot.bench import sweep as bench
+from bot.bench.ack_load import SECRET, TOKEN, USER, load
 from bot.commands import service
 from bot.commands.grammar import Command
 from bot.config import Settings
@@ -45,147 +40,6 @@ from bot.models import Task
 from bot.monitor.gateway import make_client, slack_session
 from bot.monitor.sweep import run_sweep
 from bot.slack import ids
-
-SECRET = "bench-signing-secret"
-TOKEN = "xoxb-standin"
-USER = "UP0001"
-
-
-# -- the load, from its own process --------------------------------------------------------
-async def load(
-    url: str, rate: int, seconds: int, task_ids: list[int], standin: str, replies: bool
-) -> dict:
-    """Requests on an open-loop schedule, each timed to its HTTP answer. `standin` is the
-    Slack stand-in's address: it runs in a process of its own, so that answering the app's
-    Web API calls and replies never delays this process's requests or its stopwatch."""
-    verifier = SignatureVerifier(SECRET)
-    latencies: dict[str, list[float]] = {"command": [], "click": []}
-    sent_at: dict[str, float] = {}  # response URL key -> when its request left (wall clock)
-    errors = 0
-
-    def signed(body: str, content_type: str) -> dict:
-        ts = str(int(time.time()))
-        return {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
-        }
-
-    def request(n: int) -> tuple[str, str]:
-        tid = task_ids[n % len(task_ids)]
-        if n % 3 == 2:
-            payload = {
-                "type": "block_actions",
-                "user": {"id": USER},
-                "team": {"id": "T0STANDIN"},
-                "api_app_id": "A0VIGIL",
-                "trigger_id": uuid.uuid4().hex,
-                "response_url": f"{standin}/response/c{n}",
-                "container": {"type": "message", "channel_id": "D0BENCH", "message_ts": "1.000001"},
-                "message": {"ts": "1.000001", "text": "x", "blocks": []},
-                "actions": [
-                    {
-                        "action_id": ids.ACTION_PROGRESS_SELECT,
-                        "block_id": ids.context_block_id(tid, None, "bench"),
-                        "type": "static_select",
-                        "selected_option": {"value": str(10 * (n % 10))},
-                    }
-                ],
-            }
-            return "click", urlencode({"payload": json.dumps(payload)})
-        text = f"progress {tid} {n % 100}" if n % 3 == 0 else "list"
-        return "command", urlencode(
-            {
-                "command": "/task",
-                "text": text,
-                "user_id": USER,
-                "team_id": "T0STANDIN",
-                "channel_id": "C0GENERAL",
-                "trigger_id": uuid.uuid4().hex,
-                "response_url": f"{standin}/response/r{n}",
-            }
-        )
-
-    async def one(http: aiohttp.ClientSession, n: int) -> None:
-        nonlocal errors
-        kind, body = request(n)
-        sent_at[f"{'c' if kind == 'click' else 'r'}{n}"] = time.time()
-        started = time.perf_counter()
-        try:
-            async with http.post(
-                url, data=body, headers=signed(body, "application/x-www-form-urlencoded")
-            ) as resp:
-                await resp.read()
-                ok = resp.status == 200
-        except aiohttp.ClientError:
-            ok = False
-        if ok:
-            latencies[kind].append((time.perf_counter() - started) * 1000)
-        else:
-            errors += 1
-
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as http:
-        before = await counts(http, standin)
-        pending = []
-        start = time.perf_counter()
-        for n in range(rate * seconds):
-            # An open-loop schedule: requests leave on time whether or not earlier ones returned.
-            delay = start + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            pending.append(asyncio.create_task(one(http, n)))
-        await asyncio.gather(*pending)
-        # Vigil answers each request through its response URL after the ack, and while a
-        # sweep holds the database that can be seconds later. The run waits for every reply
-        # (and the Web API calls after them) rather than walk away from them.
-        answers = {}
-        if replies:
-            await until_answered(http, standin, before["responses"] + rate * seconds - errors)
-            async with http.get(f"{standin}/_standin/response_times") as resp:
-                for key, at, text in await resp.json():
-                    answers.setdefault(key, (at, text))  # the first answer to each request
-    every = sorted(latencies["command"] + latencies["click"])
-    result = {
-        "requests": rate * seconds,
-        "errors": errors,
-        "p50": statistics.median(every),
-        "p99": percentile(every, 0.99),
-        "max": every[-1],
-    }
-    if replies:
-        waits = sorted((answers[k][0] - t) * 1000 for k, t in sent_at.items() if k in answers)
-        result |= {
-            "answered": len(waits),
-            "failed": sum(1 for _, text in answers.values() if "went wrong" in text),
-            "reply_p50": statistics.median(waits),
-            "reply_p99": percentile(waits, 0.99),
-        }
-    return result
-
-
-def percentile(ordered: list[float], share: float) -> float:
-    return ordered[max(0, int(len(ordered) * share) - 1)]
-
-
-async def counts(http: aiohttp.ClientSession, standin: str) -> dict:
-    async with http.get(f"{standin}/_standin/counts") as resp:
-        return await resp.json()
-
-
-async def until_answered(
-    http: aiohttp.ClientSession, standin: str, expected: int, limit: float = 120.0
-) -> None:
-    """Until `expected` replies reached the stand-in's response URLs and nothing else has
-    arrived for a moment (at most `limit` seconds in all)."""
-    started = last_change = time.monotonic()
-    seen = await counts(http, standin)
-    while time.monotonic() - started < limit:
-        await asyncio.sleep(0.1)
-        now = await counts(http, standin)
-        if now != seen:
-            seen, last_change = now, time.monotonic()
-        elif seen["responses"] >= expected and time.monotonic() - last_change >= 0.5:
-            return
 
 
 def start_standin(port: int) -> subprocess.Popen:
@@ -262,15 +116,8 @@ def run_load(
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-async def measure(
-    tasks: int, rate: int, seconds: int, workdir: Path, sweeping: bool = True
-) -> tuple[dict, dict, int, int]:
-    standin_port = bench.free_port()
-    standin = f"http://127.0.0.1:{standin_port}"
-    db = workdir / "ack.db"
-    bench.prepare(tasks, workdir)
-    (workdir / f"bench-{tasks}.db").rename(db)
-    settings = Settings.from_env(
+def _settings(standin_port: int, db: Path) -> Settings:
+    return Settings.from_env(
         {
             "SLACK_BOT_TOKEN": TOKEN,
             "SLACK_SIGNING_SECRET": SECRET,
@@ -280,12 +127,11 @@ async def measure(
             "TEAM_TIMEZONE": "Europe/London",
         }
     )
-    tune_for_latency()  # as `python -m bot` does
-    http = slack_session()
-    client = make_client(TOKEN, settings.slack_api_url, session=http)
-    # The synthetic firm's Monday morning (as in `bot.bench.sweep`): mostly healthy tasks, about 1%
-    # with a problem. Every sweep judges all of them; the commands happen at the same moment.
-    now = bench.START + timedelta(hours=1)
+
+
+def _context(settings: Settings, client, now):  # type: ignore[no-untyped-def]
+    """The app's context as `python -m bot` builds it, judging only, with ten tasks of the
+    load's user to click and change."""
     ctx = build_context(settings, client, clock=lambda: now)
     ctx.monitor.gateway = None  # judging only: Slack delivery is not what is measured here
     start_decide_worker(ctx)  # as `python -m bot` does
@@ -293,6 +139,25 @@ async def measure(
     for n in range(10):
         reply = service.run(ctx, Command("add", title=f"bench {n}", owner=USER, due=None), USER)
         task_ids.append(reply.task_id)
+    return ctx, task_ids
+
+
+async def measure(
+    tasks: int, rate: int, seconds: int, workdir: Path, sweeping: bool = True
+) -> tuple[dict, dict, int, int]:
+    standin_port = bench.free_port()
+    standin = f"http://127.0.0.1:{standin_port}"
+    db = workdir / "ack.db"
+    bench.prepare(tasks, workdir)
+    (workdir / f"bench-{tasks}.db").rename(db)
+    settings = _settings(standin_port, db)
+    tune_for_latency()  # as `python -m bot` does
+    http = slack_session()
+    client = make_client(TOKEN, settings.slack_api_url, session=http)
+    # The synthetic firm's Monday morning (as in `bot.bench.sweep`): mostly healthy tasks, about 1%
+    # with a problem. Every sweep judges all of them; the commands happen at the same moment.
+    now = bench.START + timedelta(hours=1)
+    ctx, task_ids = _context(settings, client, now)
 
     sweeps = judged = 0
     stop = asyncio.Event()

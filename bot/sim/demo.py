@@ -107,7 +107,6 @@ async def slack_tour() -> list[str]:
     """A few slash commands and a button click through the real Bolt app over HTTP."""
     import tempfile
 
-    from bot.slack import ids
     from bot.standin import SlackStandIn
     from bot.standin.wire import MANAGERS, SlackWire, settle
 
@@ -117,53 +116,19 @@ async def slack_tour() -> list[str]:
         standin.add_user(user, name=name, tz="Europe/London")
     standin.add_channel(MANAGERS, name="managers")
     await standin.start()
-    out: list[str] = []
     monday = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
     with tempfile.TemporaryDirectory(prefix="vigil-tour-") as tmp:
         wire = SlackWire(standin, f"sqlite:///{tmp}/tour.db", monday)
         await wire.start()
         try:
-            for user, text in (
-                ("UMARCUS", "add Board pack for Birch <@UOMAR|omar> due friday"),
-                ("UOMAR", "progress 1 150"),
-                ("UOMAR", "progress 1 30 first draft"),
-                ("UOMAR", "due 1 yesterday"),
-            ):
-                answer = await wire.command(text, user=user)
-                shown = text.replace("<@UOMAR|omar>", "@omar")
-                out.append(f"  {names[user]:<7} /task {shown}")
-                out.append(
-                    f"          ↳ {_plain(answer['text'], names) if answer else '(no answer)'}"
-                )
+            out = await _typed(wire, names)
             report = await wire.sweep(datetime(2026, 2, 6, 9, 30, tzinfo=UTC))
             dm = standin.messages(standin.dm_channel("UOMAR"))[-1]
             out.append(
                 f"  Friday's sweep: {len(report.sent)} message(s); Omar's DM: {_plain(dm.text, names)}"
             )
             wire.clock.now = datetime(2026, 2, 6, 10, 0, tzinfo=UTC)
-            block = next(b for b in dm.blocks if b["type"] == "actions")
-            before = len(standin.responses)
-            await wire.interact(
-                {
-                    "type": "block_actions",
-                    "user": {"id": "UOMAR"},
-                    "team": {"id": "T0STANDIN"},
-                    "api_app_id": "A0VIGIL",
-                    "trigger_id": "tour",
-                    "response_url": standin.response_url("tour"),
-                    "container": {"type": "message", "channel_id": dm.channel, "message_ts": dm.ts},
-                    "message": {"ts": dm.ts, "text": dm.text, "blocks": dm.blocks},
-                    "actions": [
-                        {
-                            "action_id": ids.ACTION_DONE,
-                            "block_id": block["block_id"],
-                            "type": "button",
-                            "value": "done",
-                        }
-                    ],
-                }
-            )
-            clicked = await wire.next_response(before)
+            clicked = await _click_done(wire, dm, "UOMAR")
             out.append(
                 f"  Omar clicks Done ↳ the DM becomes: {_plain(clicked['text'], names) if clicked else '?'}"
             )
@@ -176,3 +141,50 @@ async def slack_tour() -> list[str]:
             await wire.stop()
             await standin.stop()
     return out
+
+
+async def _typed(wire, names: dict[str, str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """Commands as people type them, each with the answer only they see."""
+    out: list[str] = []
+    for user, text in (
+        ("UMARCUS", "add Board pack for Birch <@UOMAR|omar> due friday"),
+        ("UOMAR", "progress 1 150"),
+        ("UOMAR", "progress 1 30 first draft"),
+        ("UOMAR", "due 1 yesterday"),
+    ):
+        answer = await wire.command(text, user=user)
+        shown = text.replace("<@UOMAR|omar>", "@omar")
+        out.append(f"  {names[user]:<7} /task {shown}")
+        out.append(f"          ↳ {_plain(answer['text'], names) if answer else '(no answer)'}")
+    return out
+
+
+async def _click_done(wire, dm, user: str) -> dict | None:  # type: ignore[no-untyped-def]
+    """`user` clicks Done on the DM, as Slack posts the click; the app's answer on the
+    response URL."""
+    from bot.slack import ids
+
+    standin = wire.standin
+    block = next(b for b in dm.blocks if b["type"] == "actions")
+    before = len(standin.responses)
+    await wire.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": user},
+            "team": {"id": "T0STANDIN"},
+            "api_app_id": "A0VIGIL",
+            "trigger_id": "tour",
+            "response_url": standin.response_url("tour"),
+            "container": {"type": "message", "channel_id": dm.channel, "message_ts": dm.ts},
+            "message": {"ts": dm.ts, "text": dm.text, "blocks": dm.blocks},
+            "actions": [
+                {
+                    "action_id": ids.ACTION_DONE,
+                    "block_id": block["block_id"],
+                    "type": "button",
+                    "value": "done",
+                }
+            ],
+        }
+    )
+    return await wire.next_response(before)

@@ -121,54 +121,69 @@ def compute_report(transcript: dict) -> Report:
     for m in messages:
         for key in tasks_of(m):
             by_task[key].append(m)
-
     for key, task in transcript["tasks"].items():
-        due, finished = _at(task["due"]), _at(task["closed_at"])
-        status = task["status"]
-        if status == "cancelled":
-            outcome = "cancelled"
-        elif status == "done":
-            outcome = "late" if due and finished and finished > due else "on time"
-        elif due and due <= end:
-            outcome = "never finished"
-        else:
-            outcome = "open (not yet due)"
-        first = next((m for m in by_task.get(key, []) if m["kind"] in FLAGS), None)
-        first_at = _at(first["at"]) if first else None
-        silence = None
-        if outcome in ("late", "never finished"):
-            until = first_at or min(end, finished or end)
-            since = max(
-                (
-                    _at(e["at"])
-                    for e in task["history"]
-                    if restarts_stall_clock(e) and _at(e["at"]) <= until
-                ),
-                default=_at(task["created"]),
-            )
-            silence = round(cal.working_seconds(since, until) / cal.day_seconds(), 1)
-        alerts = [m for m in by_task.get(key, []) if m["kind"] in ALERTS]
-        rules = Counter(rule for m in alerts for rule in m["rules"])
-        report.tasks.append(
-            TaskLine(
-                key=key,
-                title=task["title"],
-                outcome=outcome,
-                due=due,
-                finished=finished,
-                first_flag=first_at,
-                first_flag_to=(
-                    ("managers" if first["kind"] in ("escalation", "digest") else first["to"])
-                    if first
-                    else None
-                ),
-                lead_days=lead_days(first_at, due, cal) if first_at and due else None,
-                silence_days=silence,
-                alerts=len(alerts),
-                alert_rules=dict(sorted(rules.items())),
-            )
-        )
+        report.tasks.append(_task_line(key, task, by_task.get(key, []), end, cal))
+    _count_messages(report, messages, cal)
+    kinds = Counter(m["kind"] for m in messages if not m.get("thread"))
+    report.totals = {k: kinds[k] for k in ("dm", "reminder", "escalation", "digest")}
+    report.totals["resolved"] = resolved_cases(transcript["messages"])
+    return report
 
+
+def _outcome(task: dict, end: datetime) -> str:
+    due, finished = _at(task["due"]), _at(task["closed_at"])
+    if task["status"] == "cancelled":
+        return "cancelled"
+    if task["status"] == "done":
+        return "late" if due and finished and finished > due else "on time"
+    if due and due <= end:
+        return "never finished"
+    return "open (not yet due)"
+
+
+def _task_line(
+    key: str, task: dict, about: list[dict], end: datetime, cal: WorkCalendar
+) -> TaskLine:
+    """How one task ended, and what Vigil said about it (`about`: the messages naming it)."""
+    due, finished = _at(task["due"]), _at(task["closed_at"])
+    outcome = _outcome(task, end)
+    first = next((m for m in about if m["kind"] in FLAGS), None)
+    first_at = _at(first["at"]) if first else None
+    silence = None
+    if outcome in ("late", "never finished"):
+        until = first_at or min(end, finished or end)
+        since = max(
+            (
+                _at(e["at"])
+                for e in task["history"]
+                if restarts_stall_clock(e) and _at(e["at"]) <= until
+            ),
+            default=_at(task["created"]),
+        )
+        silence = round(cal.working_seconds(since, until) / cal.day_seconds(), 1)
+    alerts = [m for m in about if m["kind"] in ALERTS]
+    rules = Counter(rule for m in alerts for rule in m["rules"])
+    return TaskLine(
+        key=key,
+        title=task["title"],
+        outcome=outcome,
+        due=due,
+        finished=finished,
+        first_flag=first_at,
+        first_flag_to=(
+            ("managers" if first["kind"] in ("escalation", "digest") else first["to"])
+            if first
+            else None
+        ),
+        lead_days=lead_days(first_at, due, cal) if first_at and due else None,
+        silence_days=silence,
+        alerts=len(alerts),
+        alert_rules=dict(sorted(rules.items())),
+    )
+
+
+def _count_messages(report: Report, messages: list[dict], cal: WorkCalendar) -> None:
+    """Pings per person a day and a week, and the managers' messages a week."""
     dms: dict[str, Counter] = defaultdict(Counter)
     per_day: Counter = Counter()
     managers: Counter = Counter()
@@ -182,15 +197,11 @@ def compute_report(transcript: dict) -> Report:
     report.pings_per_person_day = dict(per_day)
     weeks = []
     week = week_of(report.start, cal)
-    while week <= cal.local_date(end):
+    while week <= cal.local_date(report.end):
         weeks.append(week)
         week += timedelta(days=7)
     report.managers_per_week = {w: managers.get(w, 0) for w in weeks}
     report.dms_per_person_week = {p: dict(sorted(c.items())) for p, c in sorted(dms.items())}
-    kinds = Counter(m["kind"] for m in messages if not m.get("thread"))
-    report.totals = {k: kinds[k] for k in ("dm", "reminder", "escalation", "digest")}
-    report.totals["resolved"] = resolved_cases(transcript["messages"])
-    return report
 
 
 def tasks_of(m: dict) -> list[str]:
