@@ -1,4 +1,5 @@
-"""The tables: tasks, their event history, findings, the notification log, and a little state.
+"""The tables: tasks, their event history, findings, the notification log, a little state, and
+the exports uploaded in Slack that wait for their preview's button.
 
 Every datetime column is `UTCDateTime`: aware UTC in and out, whatever the database returns.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, String, TypeDecorator, text
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, String, TypeDecorator, text
 from sqlmodel import Field, SQLModel
 
 OPEN, BLOCKED, DONE, CANCELLED = "open", "blocked", "done", "cancelled"
@@ -190,3 +191,16 @@ class State(SQLModel, table=True):
     value: str | None = None
     holder: str | None = None
     until: datetime | None = utc_column()
+
+
+class ImportPreview(SQLModel, table=True):
+    """An export uploaded with `/task import`, between its preview and the click that stores
+    it: in the database, so that whichever replica gets the click (or this one after a
+    restart) can store it. Gone once stored, or after `expires_at`."""
+
+    __tablename__ = "import_preview"
+    key: str = Field(primary_key=True)  # what the preview's button carries
+    user_id: str  # who uploaded it: only they may store it
+    name: str  # the file's name, which can tell its format
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    expires_at: datetime = utc_column(nullable=False)

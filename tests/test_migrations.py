@@ -27,6 +27,7 @@ from bot import tasks as taskops
 from bot.app.factory import build_monitor
 from bot.config import Settings
 from bot.db import create_schema, make_engine, prepare_schema, transaction
+from bot.importing import previews
 from bot.migrations import runner
 from bot.models import Task
 from bot.monitor.gateway import make_client
@@ -40,8 +41,8 @@ THROWAWAY = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -77,11 +78,11 @@ def opened(url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
-def vigil_with(tmp_path: Path, revision_0002: str) -> Path:
-    """The script directory of a newer Vigil: today's revisions and the given 0002."""
+def vigil_with(tmp_path: Path, revision_0004: str) -> Path:
+    """The script directory of a newer Vigil: today's revisions and the given 0004."""
     location = tmp_path / "newer-migrations"
     shutil.copytree(runner.LOCATION, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0003_throwaway.py").write_text(revision_0002)
+    (location / "versions" / "0004_throwaway.py").write_text(revision_0004)
     return location
 
 
@@ -213,14 +214,14 @@ def test_a_database_from_before_migrations_meeting_a_newer_vigil_waits_for_db_up
 ):
     with opened(database_url) as engine, running(newer_vigil):
         tid = before_migrations(engine)
-        with pytest.raises(runner.SchemaError, match="at revision 0001 and this Vigil needs 0003"):
+        with pytest.raises(runner.SchemaError, match="at revision 0001 and this Vigil needs 0004"):
             start(database_url)
         assert revision(engine) is None  # refused as a whole: not even recorded
         change = runner.prepare(engine, upgrade=True)
         assert change.summary() == (
-            "recorded the existing tables as revision 0001, then upgraded to 0003"
+            "recorded the existing tables as revision 0001, then upgraded to 0004"
         )
-        assert revision(engine) == "0003"
+        assert revision(engine) == "0004"
         with transaction(engine) as s:
             assert s.get(Task, tid).progress == 40
 
@@ -240,7 +241,7 @@ def test_a_database_behind_head_is_refused_until_upgraded_and_keeps_its_data(
     database_url, newer_vigil
 ):
     with opened(database_url) as engine:
-        start(database_url)  # today's Vigil: 0002
+        start(database_url)  # today's Vigil: 0003
         tid = add_task(engine)
         with transaction(engine) as s:
             taskops.set_progress(s, tid, 60, by="UDANA", now=NOW)
@@ -248,14 +249,14 @@ def test_a_database_behind_head_is_refused_until_upgraded_and_keeps_its_data(
             with pytest.raises(runner.SchemaError) as refused:
                 start(database_url)
             assert str(refused.value) == (
-                "the database is at revision 0002 and this Vigil needs 0003: back it up, "
+                "the database is at revision 0003 and this Vigil needs 0004: back it up, "
                 "then run python -m bot db upgrade"
             )
-            assert revision(engine) == "0002"
-            change = runner.prepare(engine, upgrade=True)
-            assert change.summary() == "upgraded the database from revision 0002 to 0003"
-            start(database_url)
             assert revision(engine) == "0003"
+            change = runner.prepare(engine, upgrade=True)
+            assert change.summary() == "upgraded the database from revision 0003 to 0004"
+            start(database_url)
+            assert revision(engine) == "0004"
         columns = {c["name"] for c in inspect(engine).get_columns("task")}
         assert "estimate_days" in columns
         with engine.connect() as conn:
@@ -274,7 +275,7 @@ def test_an_upgrade_that_fails_part_way_leaves_the_database_as_it_was(database_u
         add_task(engine)
         with running(vigil_with(tmp_path, broken)), pytest.raises(DBAPIError):
             runner.prepare(engine, upgrade=True)
-        assert revision(engine) == "0002"
+        assert revision(engine) == "0003"
         assert "estimate_days" not in {c["name"] for c in inspect(engine).get_columns("task")}
         assert schema(engine)["task"]["columns"][1]["type"] == "VARCHAR"  # the title, untouched
         with engine.connect() as conn:
@@ -286,12 +287,12 @@ def test_a_database_ahead_of_this_vigil_is_refused(database_url, newer_vigil):
         with running(newer_vigil):
             start(database_url)
             runner.prepare(engine, upgrade=True)
-        assert revision(engine) == "0003"
+        assert revision(engine) == "0004"
         for upgrade in (False, True):
             with pytest.raises(runner.SchemaError) as refused:
                 runner.prepare(engine, upgrade=upgrade)
             assert str(refused.value).startswith(
-                "the database is at revision 0003, which this Vigil does not know (it needs 0002)"
+                "the database is at revision 0004, which this Vigil does not know (it needs 0003)"
             )
 
 
@@ -380,3 +381,20 @@ def test_a_running_firm_upgraded_to_cases_keeps_its_alerts_and_sends_nothing_aga
                 text("SELECT count(*) FROM notification WHERE status = 'pending'")
             )
             assert pending.scalar() == 0
+
+
+def test_a_firm_at_0002_upgrades_to_import_previews_and_keeps_its_tasks(database_url):
+    """0003: `import_preview`, where an export uploaded in Slack waits for its button."""
+    with opened(database_url) as engine:
+        with engine.begin() as conn:
+            command.upgrade(runner.alembic_config(conn), "0002")
+        tid = add_task(engine)
+        with pytest.raises(runner.SchemaError, match="at revision 0002 and this Vigil needs 0003"):
+            start(database_url)
+        change = runner.prepare(engine, upgrade=True)
+        assert change.summary() == "upgraded the database from revision 0002 to 0003"
+        assert differences(engine) == []
+        with transaction(engine) as s:
+            assert s.get(Task, tid).progress == 40
+        key = previews.keep(engine, user="UMARCUS", name="a.csv", content=b"title\nA\n", now=NOW)
+        assert previews.take(engine, key, user="UMARCUS", now=NOW) == ("a.csv", b"title\nA\n")

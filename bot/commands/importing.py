@@ -2,9 +2,10 @@
 Slack serves uploads (`files.info`, then its private URL with the bot token), read, and shown
 as a preview with a button that stores it.
 
-Between the preview and the click, the read export waits in this process for half an hour: a
-click that reaches a process that does not hold it (a restart, another replica) is asked to
-upload the file again, and nothing is stored twice, as every card is keyed by its tool's id."""
+Between the preview and the click, the export waits in the database for half an hour
+(bot/importing/previews.py), so the click may reach any replica, or this one after a restart;
+the click reads it again and stores it. Nothing is stored twice: the click takes the export,
+and every card is keyed by its tool's id."""
 
 from __future__ import annotations
 
@@ -13,10 +14,6 @@ import logging
 import os
 import re
 import tempfile
-import time
-import uuid
-from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -26,46 +23,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.commands import import_views as views
 from bot.commands.common import SLACK_FAILURES, guarded, off_loop, responder, slack_said, tell
 from bot.commands.context import Context
+from bot.importing import previews
 from bot.importing.formats.common import MappingError
 from bot.importing.people import People
-from bot.importing.run import Options, Prepared, prepare, store
+from bot.importing.run import Options, prepare, store
 from bot.importing.source import BadFile
 from bot.slack import ids
 
 log = logging.getLogger(__name__)
-KEEP_SECONDS = 30 * 60
 MAX_BYTES = 50 * 1024 * 1024
 REFUSED = ":no_entry: Only managers can import a board; ask one of them to run `/task import`."
-
-
-@dataclass
-class Waiting:
-    prepared: Prepared
-    user: str
-    path: Path
-    until: float
-
-
-@dataclass
-class Pending:
-    """Read exports waiting for their preview's button, by the key the button carries."""
-
-    items: dict[str, Waiting] = field(default_factory=dict)
-
-    def put(self, waiting: Waiting) -> str:
-        self.expire()
-        key = uuid.uuid4().hex
-        self.items[key] = waiting
-        return key
-
-    def take(self, key: str) -> Waiting | None:
-        self.expire()
-        return self.items.pop(key, None)
-
-    def expire(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, w in self.items.items() if w.until < now]:
-            self.items.pop(key).path.unlink(missing_ok=True)
 
 
 def is_import(body: dict) -> bool:
@@ -73,20 +40,14 @@ def is_import(body: dict) -> bool:
 
 
 def register(app: AsyncApp, ctx: Context) -> None:
-    pending = Pending()
-
     async def matches(body: dict) -> bool:
         return is_import(body)
 
     app.command(ids.COMMAND, matchers=[matches])(
         guarded(ctx, handle_import_command, "/task import")
     )
-    app.view(ids.VIEW_IMPORT)(
-        guarded(ctx, partial(handle_upload, pending=pending), "import upload")
-    )
-    app.action(ids.ACTION_IMPORT_GO)(
-        guarded(ctx, partial(handle_go, pending=pending), "import go ahead")
-    )
+    app.view(ids.VIEW_IMPORT)(guarded(ctx, handle_upload, "import upload"))
+    app.action(ids.ACTION_IMPORT_GO)(guarded(ctx, handle_go, "import go ahead"))
 
 
 async def handle_import_command(ctx: Context, ack, body: dict, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
@@ -110,9 +71,7 @@ def _uploaded(body: dict) -> dict | None:
     return files[0] if files and isinstance(files[0], dict) else None
 
 
-async def handle_upload(
-    ctx: Context, ack, body: dict, client: AsyncWebClient, *, pending: Pending
-) -> None:  # type: ignore[no-untyped-def]
+async def handle_upload(ctx: Context, ack, body: dict, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
     user = body["user"]["id"]
     upload = _uploaded(body)
     if not ctx.is_manager(user):
@@ -135,13 +94,24 @@ async def handle_upload(
         log.exception("reading the import %s failed", name)
         sentence = "Something went wrong on our side reading the file; nothing was stored."
     else:
-        sentence = ""
-    if sentence:
+        sentence, key = "", ""
+        if prepared.storable:  # else the preview offers no button: nothing to keep
+            content = await asyncio.to_thread(path.read_bytes)
+            key = await off_loop(
+                ctx,
+                previews.keep,
+                ctx.engine,
+                user=user,
+                name=name,
+                content=content,
+                now=ctx.clock(),
+            )
+    finally:
         if path:
-            path.unlink(missing_ok=True)
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+    if sentence:
         await client.views_update(view_id=view_id, view=views.build_problem_modal(sentence))
         return
-    key = pending.put(Waiting(prepared, user, path, time.monotonic() + KEEP_SECONDS))
     await client.views_update(
         view_id=view_id,
         view=views.build_preview_modal(prepared.plan, key, storable=prepared.storable),
@@ -194,9 +164,7 @@ async def _download(ctx: Context, client: AsyncWebClient, file_id: str, name: st
     return out
 
 
-async def handle_go(
-    ctx: Context, ack, body: dict, client: AsyncWebClient, *, pending: Pending
-) -> None:  # type: ignore[no-untyped-def]
+async def handle_go(ctx: Context, ack, body: dict, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
     await ack()
     user = body["user"]["id"]
     key = str((body.get("actions") or [{}])[0].get("value") or "")
@@ -204,17 +172,36 @@ async def handle_go(
     if not view_id:  # the button lives in the preview modal; anywhere else it is not ours
         await tell(ctx, client, body, ":warning: Run `/task import` to import a board.")
         return
-    waiting = pending.take(key)
-    if waiting is None or waiting.user != user or not ctx.is_manager(user):
+    kept = None
+    if ctx.is_manager(user):
+        kept = await off_loop(ctx, previews.take, ctx.engine, key, user=user, now=ctx.clock())
+    if kept is None:
         sentence = "This preview has expired; run `/task import` and upload the file again."
         await client.views_update(view_id=view_id, view=views.build_problem_modal(sentence))
         return
+    await client.views_update(view_id=view_id, view=views.build_reading_modal(kept[0]))
     try:
-        done = await off_loop(
-            ctx, store, waiting.prepared, ctx.engine, creator=user, now=ctx.clock()
-        )
-    finally:
-        waiting.path.unlink(missing_ok=True)
+        done = await _store_kept(ctx, client, user, *kept)
+    except (BadFile, MappingError, ValueError) as exc:
+        await client.views_update(view_id=view_id, view=views.build_problem_modal(str(exc)))
+        return
     await client.views_update(view_id=view_id, view=views.build_done_modal(done))
     if ctx.nudge:
         ctx.nudge()  # the new tasks' first findings (no owner, no deadline) without waiting
+
+
+async def _store_kept(ctx: Context, client: AsyncWebClient, user: str, name: str, content: bytes):  # type: ignore[no-untyped-def]
+    """The kept export read again, against the tasks as they are now, and stored."""
+    path = await asyncio.to_thread(_spill, name, content)
+    try:
+        prepared = await prepare(path, ctx.engine, ctx.cal, People(client), Options(), name=name)
+        return await off_loop(ctx, store, prepared, ctx.engine, creator=user, now=ctx.clock())
+    finally:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+
+
+def _spill(name: str, content: bytes) -> Path:
+    handle, where = tempfile.mkstemp(prefix="vigil-import-", suffix=Path(name).suffix or ".csv")
+    with os.fdopen(handle, "wb") as fh:
+        fh.write(content)
+    return Path(where)

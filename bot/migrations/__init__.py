@@ -3,10 +3,10 @@ through bot/migrations/runner.py; no alembic.ini is needed at run time.
 
 To change the schema:
 1. Change bot/models.py.
-2. Write the revision beside the others, numbered after the newest (0002 follows 0001), from the
+2. Write the revision beside the others, numbered after the newest (0003 follows 0002), from the
    repository's root, against a database at the current head:
        DATABASE_URL=sqlite:///data/autogen.db python -m bot db upgrade
-       DATABASE_URL=sqlite:///data/autogen.db alembic revision --autogenerate --rev-id 0002 -m "what changes"
+       DATABASE_URL=sqlite:///data/autogen.db alembic revision --autogenerate --rev-id 0004 -m "what changes"
    Read what it wrote (and `ruff format` it): autogenerate misses renames (it sees a drop and an add), server
    defaults and the `where` of a partial index. A column added to a table with rows needs a
    `server_default` or `nullable=True`. Spell types in plain SQLAlchemy (`sa.String()`,

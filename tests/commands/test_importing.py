@@ -1,10 +1,12 @@
 """`/task import` through the real app, with signed requests as Slack sends them: a manager
-uploads an export, sees the preview, clicks, and the tasks exist; anyone else is refused."""
+uploads an export, sees the preview, clicks, and the tasks exist, even when the click reaches
+another replica; a late or second click stores nothing; anyone else is refused."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -152,3 +154,50 @@ async def test_the_stand_in_serves_an_upload_only_with_the_bot_token(wire, stand
     headers = {"Authorization": f"Bearer {wire.token}"}
     async with wire.http.get(uploaded["url_private"], headers=headers) as resp:
         assert await resp.read() == b"Task ID,Name\n1,A\n"
+
+
+async def preview_of(w: SlackWire, standin, name: str = "asana.csv") -> dict:
+    """A manager uploads the fixture `name` through `w`; the preview Slack showed."""
+    uploaded = standin.upload(name, (FIXTURES / name).read_bytes(), user="UMARCUS")
+    await submit(w, upload_submission(import_views.build_upload_modal(), "UMARCUS", uploaded))
+    await settle(lambda: any("To create" in json.dumps(v) for v in updates(standin)))
+    return updates(standin)[-1]
+
+
+async def test_the_click_is_stored_by_another_replica_after_the_first_stopped(
+    standin, database_url
+):
+    standin.set_email("UDANA", "dana@firm.example")
+    first = SlackWire(standin, database_url, london("2026-01-05T09:00"))
+    await first.start()
+    preview = await preview_of(first, standin)
+    await first.stop()  # the replica that showed the preview is gone (a restart, a deploy)
+
+    second = SlackWire(standin, database_url, london("2026-01-05T09:20"))
+    await second.start()
+    try:
+        await second.interact(click_go(preview, "UMARCUS"))
+        await settle(lambda: any("created" in json.dumps(v) for v in updates(standin)))
+        assert "*3* created" in json.dumps(updates(standin)[-1])
+        tasks = titles(second)
+        assert set(tasks) == {
+            "Q3 filing for Acme",
+            "Gather receipts from Acme",
+            "Payroll for Birch",
+        }
+        assert tasks["Q3 filing for Acme"].owner_id == "UDANA"
+
+        await second.interact(click_go(preview, "UMARCUS"))  # the same button again
+        await settle(lambda: "expired" in json.dumps(updates(standin)[-1]))
+        assert len(titles(second)) == 3  # nothing twice
+    finally:
+        await second.stop()
+
+
+async def test_after_half_an_hour_the_preview_has_expired_and_nothing_is_stored(wire, standin):
+    preview = await preview_of(wire, standin)
+    wire.clock.now += timedelta(minutes=31)
+    await wire.interact(click_go(preview, "UMARCUS"))
+    await settle(lambda: "expired" in json.dumps(updates(standin)[-1]))
+    assert "upload the file again" in json.dumps(updates(standin)[-1])
+    assert titles(wire) == {}
