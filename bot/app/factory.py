@@ -103,7 +103,10 @@ def build_app(ctx: Context, client: AsyncWebClient) -> AsyncApp:
         # Over HTTP the endpoint checks signatures itself, on the raw bytes, before Bolt
         # parses anything (bot/app/endpoint.py); Socket Mode needs none.
         request_verification_enabled=False,
-        process_before_response=False,
+        # Bolt answers when a listener returns; Vigil's listeners return at their ack and
+        # work on in the background (bot/commands/common.py `guarded`), which answers Slack
+        # sooner than Bolt's own ack poll does.
+        process_before_response=True,
     )
     app.use(refuse_malformed)
     app.use(EventsOnce(ctx.engine).middleware())

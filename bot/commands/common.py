@@ -143,32 +143,66 @@ async def tell(
 
 
 def guarded(ctx: Context, handler: Callable[..., Any], what: str) -> Callable[..., Any]:
-    """The listener Bolt calls: `handler(ctx, ack, body, client)`, and when it fails unexpectedly,
-    the traceback in the log and one sentence to the user. Left to Bolt, an exception after
-    the ack makes it answer Slack 404 and the user sees nothing at all."""
+    """The listener Bolt calls: `handler(ctx, ack, body, client)`, answered the moment it acks.
+
+    Bolt runs with `process_before_response`, so it answers Slack when this listener returns;
+    the listener returns as soon as the handler calls `ack` (or ends), and the handler's work
+    after its ack goes on in the background. Left to Bolt's own way (`process_before_response`
+    off) every answer waits for Bolt's poll of the ack, every 10 ms, whatever the handler does.
+    When the handler fails unexpectedly: the traceback in the log and one sentence to the user.
+    Left to Bolt, an exception after the ack makes it answer Slack 404 and the user sees
+    nothing at all."""
 
     async def listener(ack, body: dict, client: AsyncWebClient) -> None:  # type: ignore[no-untyped-def]
-        acked = False
+        acked = asyncio.Event()
 
         async def ack_once(*args: Any, **kwargs: Any) -> None:
-            nonlocal acked
-            acked = True
-            await ack(*args, **kwargs)
-
-        try:
-            await handler(ctx, ack_once, body, client)
-        except Exception:
-            log.exception("%s failed", what)
-            view = body.get("view") if body.get("type") == "view_submission" else None
-            fields = list(((view or {}).get("state") or {}).get("values") or {})
-            if not acked and fields:  # a modal stays open and says so beside its first field
-                await ack(
-                    response_action="errors",
-                    errors={fields[0]: "Something went wrong on our side; try again in a minute."},
-                )
+            if acked.is_set():
                 return
-            if not acked:
-                await ack()
-            await tell(ctx, client, body, OOPS)
+            await ack(*args, **kwargs)
+            acked.set()
+
+        async def run() -> None:
+            try:
+                await handler(ctx, ack_once, body, client)
+            except Exception:
+                log.exception("%s failed", what)
+                view = body.get("view") if body.get("type") == "view_submission" else None
+                fields = list(((view or {}).get("state") or {}).get("values") or {})
+                if not acked.is_set() and fields:  # a modal stays open and says so by its field
+                    await ack_once(
+                        response_action="errors",
+                        errors={fields[0]: "Something went wrong on our side; try again in a minute."},
+                    )
+                    return
+                await ack_once()
+                await tell(ctx, client, body, OOPS)
+
+        await answered_when(acked, ctx.spawn(run()))
+
+    return listener
+
+
+async def answered_when(acked: asyncio.Event, work: asyncio.Task) -> None:
+    """Wait until the ack is given or the work ends, whichever comes first; the work goes on."""
+    waiting = asyncio.ensure_future(acked.wait())
+    try:
+        await asyncio.wait({waiting, work}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+
+
+def answered_at_once(ctx: Context, handler: Callable[..., Any], what: str) -> Callable[..., Any]:
+    """An event's listener: Bolt acknowledges an event itself when the listener returns, so
+    the work runs in the background and the answer goes at once; a failure is logged."""
+
+    async def listener(event: dict, client: AsyncWebClient) -> None:
+        async def run() -> None:
+            try:
+                await handler(event, client)
+            except Exception:
+                log.exception("%s failed", what)
+
+        ctx.spawn(run())
 
     return listener

@@ -48,10 +48,12 @@ class Context:
     def is_manager(self, user_id: str) -> bool:
         return user_id in self.managers
 
-    def spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
-        """Work after the reply (App Home republishing): kept referenced until it ends."""
+    def spawn(self, coro):  # type: ignore[no-untyped-def]
+        """Work after the reply (a handler after its ack, App Home republishing): kept
+        referenced until it ends."""
         import asyncio
 
         task = asyncio.get_running_loop().create_task(coro)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
+        return task

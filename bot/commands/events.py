@@ -7,8 +7,9 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands.common import off_loop
+from bot.commands.common import answered_at_once, off_loop
 from bot.commands.context import Context
 from bot.db import transaction
 from bot.monitor import people
@@ -34,7 +35,7 @@ async def handle_user_change(ctx: Context, event: dict) -> None:
 
 
 def register(app: AsyncApp, ctx: Context) -> None:
-    async def listener(event: dict) -> None:
+    async def listener(event: dict, client: AsyncWebClient) -> None:
         await handle_user_change(ctx, event)
 
-    app.event("user_change")(listener)
+    app.event("user_change")(answered_at_once(ctx, listener, "user_change"))

@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import queries
-from bot.commands.common import SLACK_FAILURES, off_loop, slack_said
+from bot.commands.common import SLACK_FAILURES, answered_at_once, off_loop, slack_said
 from bot.commands.context import Context
 from bot.commands.views.home import build_home
 from bot.commands.views.lists import HOME_TASKS
@@ -74,4 +74,4 @@ def register(app: AsyncApp, ctx: Context) -> None:
         if event.get("tab", "home") == "home" and isinstance(user, str) and user:
             await publish_home(ctx, client, user)
 
-    app.event("app_home_opened")(handle_app_home_opened)
+    app.event("app_home_opened")(answered_at_once(ctx, handle_app_home_opened, "App Home"))
