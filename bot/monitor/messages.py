@@ -138,8 +138,8 @@ def _parent_behind(f: dict, when: str, late: int) -> str:
     sub = f"#{f['subtask']}"
     if not f.get("started"):
         return (
-            f"is behind pace: its subtask {sub} has not started, and begun today at the pace "
-            f"its plan needs ({f.get('pace_per_day')} points a working day),{when} "
+            f"is behind pace: its subtask {sub} has not started; begun when it was due to, at "
+            f"the pace its plan needs ({f.get('pace_per_day')} points a working day),{when} "
             f"{_days(late)} late"
         )
     return (
