@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.calendar import WorkCalendar
 from bot.models import BLOCKED, OPEN
@@ -185,15 +185,23 @@ def _own_forecast(task: TaskView, cal: WorkCalendar) -> Forecast | None:
     )
 
 
+def _today(now: datetime, cal: WorkCalendar) -> datetime:
+    """The start of the day `now` falls in: a stalled subtask's work resumes today at the
+    earliest. A day, not an instant, so that the verdict moves only at midnight."""
+    return cal.start_of_day(cal.local_date(now))
+
+
 def subtask_forecast(
     sub: TaskView, due_at: datetime, now: datetime, policy: Policy, cal: WorkCalendar
 ) -> Forecast | None:
     """When a subtask will finish, as its parent's pace sees it, against the parent's deadline
     `due_at`. Started, at the pace its own reports show as of its latest report, as
-    `behind_pace` judges any task (its silence since is its own `stalled`'s to say). Not
-    started, it is not evidence until it is due to have started, which is when it stalls:
-    judged as of that moment, it would finish at the pace its own plan needs (all its work
+    `behind_pace` judges any task; once it is `stalled` its silence is a known fact for the
+    parent, whose other subtasks move on: the rest of its work resumes today at the earliest,
+    at that pace. Not started, it is not evidence until it is due to have started, which is
+    when it stalls: judged as of that moment, at the pace its own plan needs (all its work
     between its creation and its deadline) begun then."""
+    stalled = check_stalled(sub, now, policy, cal) is not None
     if sub.reported_at is not None and sub.progress > 0:
         return forecast(
             start=sub.created_at,
@@ -201,9 +209,10 @@ def subtask_forecast(
             reported_at=sub.reported_at,
             due_at=due_at,
             cal=cal,
+            resume_at=_today(now, cal) if stalled else None,
             away=(sub.away_from, sub.away_until),
         )
-    if sub.due_at is None or check_stalled(sub, now, policy, cal) is None:
+    if sub.due_at is None or not stalled:
         return None
     planned = cal.working_seconds(sub.created_at, sub.due_at)
     if planned <= 0:
@@ -292,7 +301,7 @@ def wake_behind_pace(
 ) -> datetime | None:
     """The verdict moves only with a report (which wakes the task itself, and its parent),
     when judging starts, and at the deadline, where `overdue` takes over; a parent's, too,
-    when a subtask not started stalls."""
+    when a subtask stalls, and at each midnight while a started one is stalled."""
     if task.status != OPEN or task.due_at is None or now >= task.due_at:
         return None
     wakes = [task.due_at]
@@ -301,8 +310,11 @@ def wake_behind_pace(
         wakes.append(judged_from)
     for sub in task.family:
         started = sub.reported_at is not None and sub.progress > 0
-        if not started and (at := wake_stalled(sub, now, policy, cal)) is not None:
-            wakes.append(at)
+        if check_stalled(sub, now, policy, cal) is None:
+            if (at := wake_stalled(sub, now, policy, cal)) is not None:
+                wakes.append(at)
+        elif started:
+            wakes.append(cal.start_of_day(cal.local_date(now) + timedelta(days=1)))
     return min(wakes)
 
 

@@ -238,10 +238,22 @@ def parent(*family: TaskView, **kw) -> TaskView:
             "B at 10 points a day finishes on the parent's deadline",
         ),
         (
-            (sub("B", **reported(20, "2026-01-13T18:00")),),
+            (sub("B", **reported(60, "2026-01-13T18:00")),),
             "2026-01-20T10:00",
             False,
-            "the same B, silent since: as of its latest report it still makes it",
+            "B stalled, but resuming today at its own pace it still makes it",
+        ),
+        (
+            (sub("B", **reported(20, "2026-01-13T18:00")),),
+            "2026-01-20T10:00",
+            True,
+            "B at 10 points a day, stalled since: resuming today, four working days late",
+        ),
+        (
+            (sub("B", status="blocked", **reported(20, "2026-01-13T18:00")),),
+            "2026-01-20T10:00",
+            False,
+            "the same B blocked does not stall: it is the managers' to unblock",
         ),
     ],
 )
@@ -277,6 +289,18 @@ def test_a_parent_wakes_when_a_subtask_not_started_stalls():
     assert wake == t("2026-01-16T00:00")  # B's stall: the start of its 4th working day
     assert check_behind_pace(view, wake - timedelta(seconds=1), POLICY, CAL) is None
     assert check_behind_pace(view, wake, POLICY, CAL) is not None
+
+
+def test_a_parent_wakes_each_midnight_while_a_started_subtask_is_stalled():
+    # B: 40% in its first two working days, 20 points a day, then silent.
+    view = parent(sub("B", **reported(40, "2026-01-13T18:00")))
+    rule = RULES_BY_ID["behind_pace"]
+    assert rule.wake(view, t("2026-01-15T10:00"), POLICY, CAL) == t("2026-01-19T00:00")
+    assert rule.wake(view, t("2026-01-22T10:00"), POLICY, CAL) == t("2026-01-23T00:00")
+    # Resuming on Thursday 22nd it finishes Monday 26th, one working day late: not clearly;
+    # from Friday, Tuesday 27th, two late: clearly.
+    assert check_behind_pace(view, t("2026-01-22T23:59"), POLICY, CAL) is None
+    assert check_behind_pace(view, t("2026-01-23T00:00"), POLICY, CAL) is not None
 
 
 # -- the stronger problem speaks ---------------------------------------------------------------
