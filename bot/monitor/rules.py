@@ -260,8 +260,9 @@ def check_behind_pace(
     latest report, so the silence after it changes nothing; a task with no report yet is not
     started, which `stalled` covers. A parent finishes with the last of its subtasks, each
     judged on its own (`parent_forecast`): its rolled-up progress would lag a subtask that is
-    not due to start yet. Once fired, it holds until the forecast is back within the
-    deadline, so that it does not flap around its threshold."""
+    not due to start yet; a subtask due after the parent (a `deadline_conflict`) makes it late
+    by plan, so any lateness its forecast shows is enough. Once fired, it holds until the
+    forecast is back within the deadline, so that it does not flap around its threshold."""
     if task.status != OPEN or task.due_at is None or now >= task.due_at:
         return None  # past the deadline it is overdue's to say
     judged_from = pace_judged_from(task, policy, cal)
@@ -281,7 +282,10 @@ def check_behind_pace(
         return None
     duration = cal.working_seconds(task.created_at, task.due_at) / cal.day_seconds()
     clearly = fc.working_days_late > max(policy.pace_late_days, duration * policy.pace_late_share / 100)
-    if not (clearly or (task.behind_pace_open and fc.working_days_late > 0)):
+    # A subtask due after its parent is planned to make it late: its pace agreeing is enough.
+    planned_late = sub is not None and sub.due_at is not None and sub.due_at > task.due_at
+    held = task.behind_pace_open or planned_late
+    if not (clearly or (held and fc.working_days_late > 0)):
         return None
     facts: Facts = {
         "progress": task.progress,

@@ -262,6 +262,17 @@ def test_a_parent_is_behind_pace_when_a_subtask_judged_on_its_own_is(family, now
     assert (check_behind_pace(view, t(now), POLICY, CAL) is not None) == fires, why
 
 
+def test_a_subtask_due_after_its_parent_makes_any_lateness_it_shows_enough():
+    """19 points in two working days finishes Monday 26th, one working day after the parent:
+    not clearly late by pace alone, but B is planned to finish after the parent too."""
+    on_plan = sub("B", **reported(19, "2026-01-13T18:00"))
+    now = t("2026-01-15T10:00")
+    assert check_behind_pace(parent(on_plan), now, POLICY, CAL) is None
+    planned_late = replace(on_plan, due_at=due("2026-01-27"))
+    facts = check_behind_pace(parent(planned_late), now, POLICY, CAL)
+    assert facts is not None and facts["working_days_late"] == 1
+
+
 def test_a_parents_finding_names_the_subtask_that_makes_it_late():
     slow = sub("B", **reported(10, "2026-01-13T18:00"))
     facts = check_behind_pace(parent(sub("A"), slow), t("2026-01-15T10:00"), POLICY, CAL)
