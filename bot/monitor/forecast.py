@@ -54,8 +54,15 @@ def forecast(
 
 def forecast_for(task, now: datetime, cal: WorkCalendar) -> Forecast | None:  # type: ignore[no-untyped-def]
     """The forecast of a task (a rules' view, with `progress`, `reported_at`, `created_at`,
-    `due_at`), as `behind_pace` judges it: from the latest report. (`now` is not used: the
-    silence since the report changes nothing.)"""
+    `due_at`), as `behind_pace` judges it: from the latest report, the silence since it
+    changing nothing; a parent's, from its subtasks' (`rules.parent_forecast`), whose stall
+    is judged with the default stall days."""
+    if getattr(task, "subtasks", 0):
+        from bot.monitor.policy import Policy  # the rules build on this module
+        from bot.monitor.rules import parent_forecast
+
+        found = parent_forecast(task, now, Policy(), cal)
+        return found[0] if found else None
     return forecast(
         start=task.created_at,
         progress=task.progress,

@@ -117,6 +117,8 @@ def _what(alert: Alert) -> str:
         late = int(f.get("working_days_late", 0))
         finish = f.get("finish_day")
         when = f" it finishes {day_label(date.fromisoformat(str(finish)))}," if finish else ""
+        if f.get("subtask") is not None:
+            return _parent_behind(f, when, late)
         return (
             f"is behind pace: at the pace of its reports ({f.get('pace_per_day')} points a "
             f"working day, {f.get('progress')}% reported){when} {_days(late)} late"
@@ -129,6 +131,22 @@ def _what(alert: Alert) -> str:
     if alert.rule == "blocked":
         return f"is blocked: {escape(alert.block_reason or 'no reason given')}"
     return f"has a finding {alert.rule}"
+
+
+def _parent_behind(f: dict, when: str, late: int) -> str:
+    """A parent finishes with its last subtask: which one, and at what pace."""
+    sub = f"#{f['subtask']}"
+    if not f.get("started"):
+        return (
+            f"is behind pace: its subtask {sub} has not started; begun when it was due to, at "
+            f"the pace its plan needs ({f.get('pace_per_day')} points a working day),{when} "
+            f"{_days(late)} late"
+        )
+    return (
+        f"is behind pace: its subtask {sub}, at the pace of its reports "
+        f"({f.get('pace_per_day')} points a working day, {f.get('subtask_progress')}% "
+        f"reported),{when} {_days(late)} late"
+    )
 
 
 def forecast_line(alert: Alert) -> str:

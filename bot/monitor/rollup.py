@@ -20,6 +20,12 @@ class Subtask:
     created_at: datetime
     due_at: datetime | None
     reported_at: datetime | None
+    # What its own pace and stall need, for its parent's `behind_pace` (rules.py).
+    id: int = 0
+    activity_at: datetime | None = None
+    owner_id: str | None = None
+    away_from: datetime | None = None
+    away_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ bot's own messages, notes or snoozes), `progress` and `reported_at`, the latest 
 and when it was made, which with `created_at` give the pace the reports show. Between two
 reports progress is unknown, not low: pace is judged as of the latest report, and the silence
 since it is `stalled`'s concern alone. A parent's progress and report come from its subtasks
-(`rollup.py`), and an owner who is away (their Slack status) stops the stall clock.
+(`rollup.py`), and its pace from theirs, each judged on its own (`parent_forecast`); an owner
+who is away (their Slack status) stops the stall clock.
 
 Where one problem explains another, the stronger one speaks (the rulebook's `mutes`).
 
@@ -20,11 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.calendar import WorkCalendar
 from bot.models import BLOCKED, OPEN
-from bot.monitor.forecast import forecast
+from bot.monitor.forecast import Forecast, forecast
 from bot.monitor.policy import Policy
 from bot.monitor.rulebook import RULEBOOK
 
@@ -51,6 +52,10 @@ class TaskView:
     away_until: datetime | None = None
     behind_pace_open: bool = False  # for the rule's hysteresis
     subtasks: int = 0  # how many subtasks its progress comes from
+    # A parent's unfinished subtasks, each as the rules see it: its pace is theirs.
+    family: tuple[TaskView, ...] = ()
+    own_progress: int = 0  # what was reported on a parent itself, apart from its subtasks
+    own_reported_at: datetime | None = None
 
     def away_at(self, now: datetime) -> bool:
         return (
@@ -169,23 +174,8 @@ def pace_judged_from(task: TaskView, policy: Policy, cal: WorkCalendar) -> datet
     return cal.after_working_seconds(task.created_at, total * policy.pace_min_used / 100)
 
 
-def check_behind_pace(
-    task: TaskView, now: datetime, policy: Policy, cal: WorkCalendar
-) -> Facts | None:
-    """At the pace the reports show (progress per working day from the start to the latest
-    report), the task finishes clearly after its deadline: more than `pace_late_days` working
-    days and more than `pace_late_share`% of its working duration late. Judged as of the
-    latest report, so the silence after it changes nothing; a task with no report yet is not
-    started, which `stalled` covers. Once fired, it holds until the forecast is back within
-    the deadline, so that it does not flap around its threshold."""
-    if task.status != OPEN or task.due_at is None or now >= task.due_at:
-        return None  # past the deadline it is overdue's to say
-    if task.reported_at is None or task.progress <= 0:
-        return None
-    judged_from = pace_judged_from(task, policy, cal)
-    if judged_from is None or now < judged_from:
-        return None
-    fc = forecast(
+def _own_forecast(task: TaskView, cal: WorkCalendar) -> Forecast | None:
+    return forecast(
         start=task.created_at,
         progress=task.progress,
         reported_at=task.reported_at,
@@ -193,33 +183,143 @@ def check_behind_pace(
         cal=cal,
         away=(task.away_from, task.away_until),
     )
+
+
+def _today(now: datetime, cal: WorkCalendar) -> datetime:
+    """The start of the day `now` falls in: a stalled subtask's work resumes today at the
+    earliest. A day, not an instant, so that the verdict moves only at midnight."""
+    return cal.start_of_day(cal.local_date(now))
+
+
+def subtask_forecast(
+    sub: TaskView, due_at: datetime, now: datetime, policy: Policy, cal: WorkCalendar
+) -> Forecast | None:
+    """When a subtask will finish, as its parent's pace sees it, against the parent's deadline
+    `due_at`. Started, at the pace its own reports show as of its latest report, as
+    `behind_pace` judges any task; once it is `stalled` its silence is a known fact for the
+    parent, whose other subtasks move on: the rest of its work resumes today at the earliest,
+    at that pace. Not started, it is not evidence until it is due to have started, which is
+    when it stalls: judged as of that moment, at the pace its own plan needs (all its work
+    between its creation and its deadline) begun then."""
+    stalled = check_stalled(sub, now, policy, cal) is not None
+    if sub.reported_at is not None and sub.progress > 0:
+        return forecast(
+            start=sub.created_at,
+            progress=sub.progress,
+            reported_at=sub.reported_at,
+            due_at=due_at,
+            cal=cal,
+            resume_at=_today(now, cal) if stalled else None,
+            away=(sub.away_from, sub.away_until),
+        )
+    if sub.due_at is None or not stalled:
+        return None
+    planned = cal.working_seconds(sub.created_at, sub.due_at)
+    if planned <= 0:
+        return None
+    begun = stall_threshold(sub, policy, cal, now)
+    finish = cal.due_day(cal.after_working_seconds(begun, planned))
+    late = cal.working_days_between(cal.due_day(due_at), finish)
+    return Forecast(finish, late, 100 * cal.day_seconds() / planned)
+
+
+def parent_forecast(
+    task: TaskView, now: datetime, policy: Policy, cal: WorkCalendar
+) -> tuple[Forecast, TaskView | None] | None:
+    """A parent finishes when the last of its subtasks does: the latest of their forecasts
+    (`subtask_forecast`), and which subtask it is. What was reported on the parent itself
+    counts too while it is the latest word on it (None: that report)."""
+    if task.due_at is None:
+        return None
+    found: list[tuple[Forecast, TaskView | None]] = []
+    for sub in task.family:
+        fc = subtask_forecast(sub, task.due_at, now, policy, cal)
+        if fc is not None:
+            found.append((fc, sub))
+    own = task.own_reported_at
+    if own is not None and task.own_progress > 0 and own == task.reported_at:
+        fc = forecast(
+            start=task.created_at,
+            progress=task.own_progress,
+            reported_at=own,
+            due_at=task.due_at,
+            cal=cal,
+            away=(task.away_from, task.away_until),
+        )
+        if fc is not None:
+            found.append((fc, None))
+    return max(found, key=lambda f: f[0].finish_day) if found else None
+
+
+def check_behind_pace(
+    task: TaskView, now: datetime, policy: Policy, cal: WorkCalendar
+) -> Facts | None:
+    """At the pace the reports show (progress per working day from the start to the latest
+    report), the task finishes clearly after its deadline: more than `pace_late_days` working
+    days and more than `pace_late_share`% of its working duration late. Judged as of the
+    latest report, so the silence after it changes nothing; a task with no report yet is not
+    started, which `stalled` covers. A parent finishes with the last of its subtasks, each
+    judged on its own (`parent_forecast`): its rolled-up progress would lag a subtask that is
+    not due to start yet; a subtask due after the parent (a `deadline_conflict`) makes it late
+    by plan, so any lateness its forecast shows is enough. Once fired, it holds until the
+    forecast is back within the deadline, so that it does not flap around its threshold."""
+    if task.status != OPEN or task.due_at is None or now >= task.due_at:
+        return None  # past the deadline it is overdue's to say
+    judged_from = pace_judged_from(task, policy, cal)
+    if judged_from is None or now < judged_from:
+        return None
+    sub: TaskView | None = None
+    if task.subtasks:
+        found = parent_forecast(task, now, policy, cal)
+        if found is None:
+            return None
+        fc, sub = found
+    elif task.reported_at is None or task.progress <= 0:
+        return None
+    else:
+        fc = _own_forecast(task, cal)
     if fc is None:
         return None
     duration = cal.working_seconds(task.created_at, task.due_at) / cal.day_seconds()
     clearly = fc.working_days_late > max(policy.pace_late_days, duration * policy.pace_late_share / 100)
-    if not (clearly or (task.behind_pace_open and fc.working_days_late > 0)):
+    # A subtask due after its parent is planned to make it late: its pace agreeing is enough.
+    planned_late = sub is not None and sub.due_at is not None and sub.due_at > task.due_at
+    held = task.behind_pace_open or planned_late
+    if not (clearly or (held and fc.working_days_late > 0)):
         return None
-    return {
+    facts: Facts = {
         "progress": task.progress,
-        "reported_at": task.reported_at.isoformat(),
+        "reported_at": task.reported_at.isoformat() if task.reported_at else None,
         "pace_per_day": round(fc.pace_per_day, 1),
         "finish_day": fc.finish_day.isoformat(),
         "working_days_late": fc.working_days_late,
         "time_used": round(100 * (time_used(task, now, cal) or 0)),
     }
+    if sub is not None:
+        facts.update(subtask=sub.id, subtask_progress=sub.progress, started=sub.progress > 0)
+    return facts
 
 
 def wake_behind_pace(
     task: TaskView, now: datetime, policy: Policy, cal: WorkCalendar
 ) -> datetime | None:
-    """The verdict moves only with a report (which wakes the task itself), when judging starts,
-    and at the deadline, where `overdue` takes over."""
+    """The verdict moves only with a report (which wakes the task itself, and its parent),
+    when judging starts, and at the deadline, where `overdue` takes over; a parent's, too,
+    when a subtask stalls, and at each midnight while a started one is stalled."""
     if task.status != OPEN or task.due_at is None or now >= task.due_at:
         return None
+    wakes = [task.due_at]
     judged_from = pace_judged_from(task, policy, cal)
-    if judged_from is not None and now < judged_from and task.reported_at is not None:
-        return judged_from
-    return task.due_at
+    if judged_from is not None and now < judged_from and (task.reported_at or task.family):
+        wakes.append(judged_from)
+    for sub in task.family:
+        started = sub.reported_at is not None and sub.progress > 0
+        if check_stalled(sub, now, policy, cal) is None:
+            if (at := wake_stalled(sub, now, policy, cal)) is not None:
+                wakes.append(at)
+        elif started:
+            wakes.append(cal.start_of_day(cal.local_date(now) + timedelta(days=1)))
+    return min(wakes)
 
 
 # -- deadline_conflict --------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """What the rules see of a task, read from the database: one row per task with its parent's
 deadline, whether its owner left or is away, and whether `behind_pace` is open (for its
-hysteresis), plus its subtasks, rolled up (`rollup.py`). The sweep reads pages of these; a
-message or a reply reads one."""
+hysteresis), plus its subtasks, rolled up (`rollup.py`), and those unfinished each as the
+rules see it, for the parent's pace. The sweep reads pages of these; a message or a reply
+reads one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from bot.calendar import WorkCalendar
-from bot.models import CANCELLED, Finding, SlackUser, Task
+from bot.models import CANCELLED, DONE, Finding, SlackUser, Task
 from bot.monitor.rollup import Subtask, roll_up
 from bot.monitor.rules import TaskView
 
@@ -46,24 +47,47 @@ TASKS = (
     .outerjoin(PARENT, PARENT.id == Task.parent_id)
     .outerjoin(OWNER, OWNER.id == Task.owner_id)
 )
-SUBTASKS = select(
-    Task.parent_id,
-    Task.progress,
-    Task.status,
-    Task.created_at,
-    Task.due_at,
-    Task.reported_at,
-).where(Task.parent_id.in_(bindparam("ids", expanding=True)), Task.status != CANCELLED)
+SUBTASKS = (
+    select(
+        Task.parent_id,
+        Task.progress,
+        Task.status,
+        Task.created_at,
+        Task.due_at,
+        Task.reported_at,
+        Task.id,
+        Task.activity_at,
+        Task.owner_id,
+        OWNER.away_from,
+        OWNER.away_until,
+    )
+    .outerjoin(OWNER, OWNER.id == Task.owner_id)
+    .where(Task.parent_id.in_(bindparam("ids", expanding=True)), Task.status != CANCELLED)
+)
 
 def subtasks_of(session: Session, ids: list[int]) -> dict[int, list[Subtask]]:
     """The subtasks of these tasks, by parent: one statement for a page."""
     found: dict[int, list[Subtask]] = {}
     if ids:
-        for parent, progress, status, created, due, reported in session.execute(
-            SUBTASKS, {"ids": ids}
-        ):
-            found.setdefault(parent, []).append(Subtask(progress, status, created, due, reported))
+        for parent, *columns in session.execute(SUBTASKS, {"ids": ids}):
+            found.setdefault(parent, []).append(Subtask(*columns))
     return found
+
+
+def subtask_view(sub: Subtask) -> TaskView:
+    """What its parent's `behind_pace` sees of an unfinished subtask: its own pace and stall."""
+    return TaskView(
+        id=sub.id,
+        status=sub.status,
+        progress=sub.progress,
+        created_at=sub.created_at,
+        activity_at=sub.activity_at or sub.created_at,
+        owner_id=sub.owner_id,
+        due_at=sub.due_at,
+        reported_at=sub.reported_at,
+        away_from=sub.away_from if sub.owner_id else None,
+        away_until=sub.away_until if sub.owner_id else None,
+    )
 
 
 def view_of(row, subtasks: list[Subtask], cal: WorkCalendar) -> TaskView:  # type: ignore[no-untyped-def]
@@ -94,6 +118,9 @@ def view_of(row, subtasks: list[Subtask], cal: WorkCalendar) -> TaskView:  # typ
         away_until=away_until if owner_id else None,
         behind_pace_open=bool(pace_open),
         subtasks=rolled.subtasks,
+        family=tuple(subtask_view(s) for s in subtasks if s.status != DONE),
+        own_progress=progress,
+        own_reported_at=reported,
     )
 
 

@@ -102,6 +102,28 @@ def test_every_problem_says_what_is_wrong_in_numbers_why_and_what_clears_it(rule
     assert why and clears
 
 
+@pytest.mark.parametrize(
+    "started, words",
+    [
+        (
+            True,
+            "is behind pace: its subtask #13, at the pace of its reports (2.5 points a working "
+            "day, 20% reported), it finishes Fri 6 Feb, 5 working days late",
+        ),
+        (
+            False,
+            "is behind pace: its subtask #13 has not started; begun when it was due to, at the "
+            "pace its plan needs (2.5 points a working day), it finishes Fri 6 Feb, 5 working "
+            "days late",
+        ),
+    ],
+)
+def test_a_parent_behind_pace_names_the_subtask_that_makes_it_late(started, words):
+    facts = {**FACTS["behind_pace"], "subtask": 13, "subtask_progress": 20 if started else 0}
+    what, _, _ = messages.problem(alert("behind_pace", facts={**facts, "started": started}))
+    assert words in what
+
+
 def test_the_conflict_says_which_day_clears_it():
     assert (
         "Move this deadline to Fri 30 Jan or earlier."

@@ -165,6 +165,155 @@ def test_behind_pace_holds_until_the_forecast_is_back_within_the_deadline():
     assert check_behind_pace(replace(on_time, behind_pace_open=True), now, POLICY, CAL) is None
 
 
+# -- behind_pace of a parent ------------------------------------------------------------------
+# A parent created Monday 12 January 09:00, due Friday 23rd (ten working days), whose work is
+# in two subtasks created with it: A due Friday 16th, B due with the parent.
+PARENT_DUE = "2026-01-23"
+
+
+def sub(key: str, **kw) -> TaskView:
+    """Subtask A or B, not started unless `kw` says otherwise."""
+    base = dict(
+        id={"A": 2, "B": 3}[key],
+        created_at=t(MON12),
+        activity_at=t(MON12),
+        due_at=due({"A": FRI16, "B": PARENT_DUE}[key]),
+    )
+    base.update(kw)
+    return task(**base)
+
+
+def reported(progress: int, at: str) -> dict:
+    return {"progress": progress, "reported_at": t(at), "activity_at": t(at)}
+
+
+def parent(*family: TaskView, **kw) -> TaskView:
+    """The parent as the rules see it: its subtasks not done, and its progress rolled up
+    (low while a subtask has not started: what the rule must not be misled by)."""
+    reports = [s.reported_at for s in family if s.reported_at] + [kw.get("own_reported_at")]
+    latest = max((r for r in reports if r), default=None)
+    base = dict(
+        id=1,
+        created_at=t(MON12),
+        due_at=due(PARENT_DUE),
+        subtasks=2,
+        family=family,
+        progress=kw.get("progress", 5),
+        reported_at=latest,
+        activity_at=latest or t(MON12),
+    )
+    base.update(kw)
+    return task(**base)
+
+
+@pytest.mark.parametrize(
+    ("family", "now", "fires", "why"),
+    [
+        ((sub("B"),), "2026-01-15T10:00", False, "A finished early, B not started nor due to"),
+        (
+            (sub("A", **reported(30, "2026-01-13T17:00")), sub("B")),
+            "2026-01-15T10:00",
+            False,
+            "A on its own pace; B not started and not stalled: no evidence either way",
+        ),
+        ((sub("B"),), "2026-01-16T10:00", True, "B stalled unstarted: at its plan's pace, late"),
+        (
+            (sub("A"),),
+            "2026-01-22T10:00",
+            False,
+            "A stalled unstarted on Friday 16th; begun then, it made the 23rd: waiting since is "
+            "its own stall's to say",
+        ),
+        ((sub("B", status="blocked"),), "2026-01-16T10:00", False, "blocked, B does not stall"),
+        (
+            (sub("B", **reported(10, "2026-01-13T18:00")),),
+            "2026-01-15T10:00",
+            True,
+            "B's reports show 5 points a working day: weeks late",
+        ),
+        (
+            (sub("A", **reported(60, "2026-01-13T18:00")), sub("B", **reported(20, "2026-01-13T18:00"))),
+            "2026-01-15T10:00",
+            False,
+            "B at 10 points a day finishes on the parent's deadline",
+        ),
+        (
+            (sub("B", **reported(60, "2026-01-13T18:00")),),
+            "2026-01-20T10:00",
+            False,
+            "B stalled, but resuming today at its own pace it still makes it",
+        ),
+        (
+            (sub("B", **reported(20, "2026-01-13T18:00")),),
+            "2026-01-20T10:00",
+            True,
+            "B at 10 points a day, stalled since: resuming today, four working days late",
+        ),
+        (
+            (sub("B", status="blocked", **reported(20, "2026-01-13T18:00")),),
+            "2026-01-20T10:00",
+            False,
+            "the same B blocked does not stall: it is the managers' to unblock",
+        ),
+    ],
+)
+def test_a_parent_is_behind_pace_when_a_subtask_judged_on_its_own_is(family, now, fires, why):
+    view = parent(*family)
+    assert (check_behind_pace(view, t(now), POLICY, CAL) is not None) == fires, why
+
+
+def test_a_subtask_due_after_its_parent_makes_any_lateness_it_shows_enough():
+    """19 points in two working days finishes Monday 26th, one working day after the parent:
+    not clearly late by pace alone, but B is planned to finish after the parent too."""
+    on_plan = sub("B", **reported(19, "2026-01-13T18:00"))
+    now = t("2026-01-15T10:00")
+    assert check_behind_pace(parent(on_plan), now, POLICY, CAL) is None
+    planned_late = replace(on_plan, due_at=due("2026-01-27"))
+    facts = check_behind_pace(parent(planned_late), now, POLICY, CAL)
+    assert facts is not None and facts["working_days_late"] == 1
+
+
+def test_a_parents_finding_names_the_subtask_that_makes_it_late():
+    slow = sub("B", **reported(10, "2026-01-13T18:00"))
+    facts = check_behind_pace(parent(sub("A"), slow), t("2026-01-15T10:00"), POLICY, CAL)
+    assert facts["subtask"] == 3 and facts["subtask_progress"] == 10 and facts["started"]
+    assert facts["pace_per_day"] == pytest.approx(5)  # 10 points in two working days
+    assert facts["working_days_late"] > 5
+
+
+def test_what_is_reported_on_the_parent_itself_counts_while_it_is_the_latest_word():
+    own = {"own_progress": 10, "own_reported_at": t("2026-01-15T09:00"), "progress": 10}
+    now = t("2026-01-15T10:00")
+    assert check_behind_pace(parent(sub("B"), **own), now, POLICY, CAL) is not None
+    later = sub("B", **reported(40, "2026-01-15T09:30"))  # the subtask reports after it
+    assert check_behind_pace(parent(later, **own), now, POLICY, CAL) is None
+
+
+def test_a_parent_whose_subtasks_are_all_done_is_not_judged_on_pace():
+    assert check_behind_pace(parent(), t("2026-01-20T10:00"), POLICY, CAL) is None
+
+
+def test_a_parent_wakes_when_a_subtask_not_started_stalls():
+    view = parent(sub("A", **reported(60, "2026-01-13T18:00")), sub("B"))
+    rule = RULES_BY_ID["behind_pace"]
+    wake = rule.wake(view, t("2026-01-15T10:00"), POLICY, CAL)
+    assert wake == t("2026-01-16T00:00")  # B's stall: the start of its 4th working day
+    assert check_behind_pace(view, wake - timedelta(seconds=1), POLICY, CAL) is None
+    assert check_behind_pace(view, wake, POLICY, CAL) is not None
+
+
+def test_a_parent_wakes_each_midnight_while_a_started_subtask_is_stalled():
+    # B: 40% in its first two working days, 20 points a day, then silent.
+    view = parent(sub("B", **reported(40, "2026-01-13T18:00")))
+    rule = RULES_BY_ID["behind_pace"]
+    assert rule.wake(view, t("2026-01-15T10:00"), POLICY, CAL) == t("2026-01-19T00:00")
+    assert rule.wake(view, t("2026-01-22T10:00"), POLICY, CAL) == t("2026-01-23T00:00")
+    # Resuming on Thursday 22nd it finishes Monday 26th, one working day late: not clearly;
+    # from Friday, Tuesday 27th, two late: clearly.
+    assert check_behind_pace(view, t("2026-01-22T23:59"), POLICY, CAL) is None
+    assert check_behind_pace(view, t("2026-01-23T00:00"), POLICY, CAL) is not None
+
+
 # -- the stronger problem speaks ---------------------------------------------------------------
 def test_overdue_mutes_behind_pace_and_blocked_mutes_stall_and_pace():
     slow = task(

@@ -74,17 +74,19 @@ def test_the_filing_is_caught_on_the_4th_working_day_and_the_managers_hear_a_day
     filing = next(t for t in scenario.tasks if t.key == "filing")
     team = calendar_for(scenario)
     deadline = team.due_day(filing.due)
-    assert (filing.owner, deadline) == ("UDANA", date(2026, 1, 16))
+    assert (filing.owner, deadline) == ("UDANA", date(2026, 1, 20))
     stall = about(result, "filing", "stalled")
     # Dana reported 40% on Tuesday 6 January, then nothing: Wednesday, Thursday, Friday make
     # three silent working days, and Monday 12 at the start of the working day is the 4th.
     # Nothing at all is said about the filing before then.
     assert told(stall, "dm") == ("UDANA", london("2026-01-12T09:00"))
     assert min(m.at for m in about(result, "filing")) == london("2026-01-12T09:00")
-    # The managers a working day later, in Tuesday's digest: three working days before the
-    # deadline.
+    # The managers a working day later, in Tuesday's digest: a week (five working days) before
+    # the deadline, Tuesday 20.
     assert told(stall, "digest") == (MANAGERS, london("2026-01-13T09:30"))
-    assert team.working_days_between(date(2026, 1, 13), deadline) == 3
+    assert team.working_days_between(date(2026, 1, 13), deadline) == 5
+    # Nobody hears of it for any other reason: at 40% after a day, its pace was never behind.
+    assert {r for m in about(result, "filing") for r in m.rules} == {"stalled"}
     # Her progress on Wednesday 14 at 10:30 clears it: her DM says so at once.
     assert cleared(result, "filing", "UDANA") == london("2026-01-14T10:30")
 
