@@ -100,8 +100,16 @@ def next_action(
     return min(times) if times else None
 
 
-def _plan(session: Session, case: Case, now: datetime, policy: Policy, cal: WorkCalendar) -> None:
-    case.next_action_at = next_action(case, open_rules(session, case.id), now, policy, cal)
+def _plan(
+    session: Session,
+    case: Case,
+    now: datetime,
+    policy: Policy,
+    cal: WorkCalendar,
+    rules: list[str] | None = None,
+) -> None:
+    rules = open_rules(session, case.id) if rules is None else rules
+    case.next_action_at = next_action(case, rules, now, policy, cal)
     session.add(case)
 
 
@@ -247,7 +255,7 @@ def advance(
         _tell(session, case, "reminder", now)
     if case.escalated_at is not None and policy.digest:
         daily_digest(session, now, policy, cal)
-    _plan(session, case, now, policy, cal)
+    _plan(session, case, now, policy, cal, rules)  # neither step changes its findings
 
 
 def reminded(session: Session, case_ids: list[int], now: datetime) -> None:
@@ -299,22 +307,29 @@ def daily_digest(session: Session, now: datetime, policy: Policy, cal: WorkCalen
     day = cal.local_date(now)
     if not cal.is_working_day(day) or now < digest_time(day, policy, cal):
         return
-    if outbox.by_key(session, f"digest:{day.isoformat()}") is None:
-        _new_digest(session, day, now, now)
+    key = f"digest:{day.isoformat()}"
+    # Every escalated case of a sweep asks; once the day's digest is known to exist (it is
+    # never deleted), the sweep's session need not read it again.
+    known = session.info.setdefault("digests", set())
+    if key in known:
+        return
+    if outbox.by_key(session, key) is not None or _new_digest(session, day, now, now):
+        known.add(key)
 
 
-def _new_digest(session: Session, day: date, at: datetime, now: datetime) -> None:
+def _new_digest(session: Session, day: date, at: datetime, now: datetime) -> bool:
     escalated = session.execute(
         select(Case).where(Case.status == "open", Case.escalated_at.is_not(None)).order_by(Case.id)
     ).scalars()
     cases = list(escalated)
     if not cases:
-        return
+        return False
     digest = outbox.queue(
         session, "digest", MANAGERS, now, not_before=at, key=f"digest:{day.isoformat()}"
     )
     for case in cases:
         outbox.link(session, digest, case)
+    return True
 
 
 def told(
