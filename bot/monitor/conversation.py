@@ -55,10 +55,11 @@ class CaseView:
     owner_away: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
     late_days: int = 0  # the forecast's, for ordering
+    handed_to: str | None = None  # in a DM: the case is this person's now, not the reader's
 
     @property
     def open(self) -> bool:
-        return self.status == "open" and bool(self.problems)
+        return self.status == "open" and bool(self.problems) and self.handed_to is None
 
     @property
     def rules(self) -> frozenset[str]:
@@ -101,6 +102,11 @@ def _problem_lines(v: CaseView) -> str:
 
 
 def _resolved_line(v: CaseView) -> str:
+    if v.handed_to:
+        return (
+            f":arrow_right: {task_ref(v.task_id, v.title)} was reassigned to "
+            f"{mention(v.handed_to)}, who hears about it from now on."
+        )
     return (
         f":white_check_mark: {task_ref(v.task_id, v.title)} no longer needs attention: "
         f"{v.reason or 'cleared'}."
@@ -134,7 +140,7 @@ def build_owner_message(
 ) -> tuple[str, list[Block]]:
     """The owner's DM (or reminder): every case due to be told, in one message, within Slack's
     50 blocks; past that, how many more and where to see them."""
-    shown = [c for c in cases if c.open or c.status == "resolved"]
+    shown = [c for c in cases if c.open or c.status == "resolved" or c.handed_to]
     open_ = [c for c in shown if c.open]
     room = (MESSAGE_BLOCKS - 2) // OWNER_BLOCKS_PER_CASE
     first = open_[0] if open_ else (shown[0] if shown else None)
@@ -142,11 +148,12 @@ def build_owner_message(
         return "Nothing needs your attention now.", [section("Nothing needs your attention now.")]
     word = "Reminder: " if reminder and open_ else ""
     if len(open_) == 1 or (len(shown) == 1):
-        what = (
-            problem(first.problems[0])[0]
-            if first.open
-            else f"no longer needs attention: {first.reason or 'cleared'}"
-        )
+        if first.open:
+            what = problem(first.problems[0])[0]
+        elif first.handed_to:
+            what = f"was reassigned to {mention(first.handed_to)}"
+        else:
+            what = f"no longer needs attention: {first.reason or 'cleared'}"
         text = f"{word}#{first.task_id} {escape(first.title)} {what}."
     elif open_:
         text = f"{word}{len(open_)} of your tasks need attention: " + ", ".join(

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from bot.db import after_cursor, transaction
 from bot.models import LIVE_STATUSES, Case, Notification, SlackUser, State, Task
 from bot.monitor import ladder, outbox, people
-from bot.monitor.alerts import render
+from bot.monitor.alerts import CaseViews, render
 from bot.monitor.gateway import CHANNEL, FATAL, RETRY, USER_GONE, DeliveryError
 from bot.monitor.lease import Held
 from bot.monitor.monitor import Monitor
@@ -150,13 +150,15 @@ class Deliverer:
             )
             if not notes:
                 return prepared, cursor
+            views = CaseViews(session, now, m.policy, m.cal)
+            views.read_ahead(notes)  # the cases of the whole batch, a few statements in all
             for note in notes:
                 ref = session.get(Notification, note.ref_id) if note.ref_id else None
                 if note.kind in ("edit", "thread") and (ref is None or ref.status != "sent"):
                     note.status, note.error = "cancelled", "the message it refers to was never sent"
                     report.cancelled += 1
                     continue
-                shown = render(session, note, now, m.policy, m.cal)
+                shown = render(session, note, now, m.policy, m.cal, views)
                 if shown.empty:
                     note.status, note.error = "cancelled", "nothing left to say"
                     report.cancelled += 1
@@ -279,6 +281,8 @@ class Deliverer:
             )
             if item.kind == "dm":
                 self._told(session, item.note_id, now)
+            elif item.kind == "reminder":
+                ladder.reminded(session, outbox.cases_of(session, item.note_id), now)
             if item.to == MANAGERS:
                 self._set_health(session, None)
 

@@ -100,8 +100,16 @@ def next_action(
     return min(times) if times else None
 
 
-def _plan(session: Session, case: Case, now: datetime, policy: Policy, cal: WorkCalendar) -> None:
-    case.next_action_at = next_action(case, open_rules(session, case.id), now, policy, cal)
+def _plan(
+    session: Session,
+    case: Case,
+    now: datetime,
+    policy: Policy,
+    cal: WorkCalendar,
+    rules: list[str] | None = None,
+) -> None:
+    rules = open_rules(session, case.id) if rules is None else rules
+    case.next_action_at = next_action(case, rules, now, policy, cal)
     session.add(case)
 
 
@@ -120,15 +128,15 @@ def on_findings(
     """The task's findings changed: open (or bring back) its case, show what joined or cleared
     on the messages that show it, resolve it when nothing is left."""
     case = open_case(session, task_id)
-    if case is not None and case.recipient != recipient:
-        # A new owner (or the creator, the owner gone): they are told, with reminders afresh.
-        case.recipient, case.told_at, case.reminders, case.last_reminder_at = (
-            recipient,
-            None,
-            0,
-            None,
-        )
-        _tell(session, case, "dm", now)
+    if not opened and not cleared and (case is None or case.recipient == recipient):
+        return  # looked at again, nothing changed
+    if (
+        case is not None
+        and case.recipient != recipient
+        and (opened or open_rules(session, case.id))
+    ):
+        # Someone else's now, and still wrong (one that resolves now tells the old owner why).
+        hand_over(session, case, recipient, now)
     if opened:
         if case is None:
             case = _reopen(session, task_id, recipient, now, policy, cal) or _new(
@@ -145,6 +153,22 @@ def on_findings(
         return
     outbox.edit_all(session, case, now, cal.local_date(now).isoformat())
     _plan(session, case, now, policy, cal)
+
+
+def hand_over(session: Session, case: Case, recipient: str, now: datetime) -> None:
+    """The case is someone else's now (reassigned, or the creator's, the owner gone): the old
+    recipient's DMs are edited once to say whose it is, then left alone (`outbox.edit_all`
+    skips them); what was waiting to go to them is not sent; the new one is told afresh, with
+    reminders afresh."""
+    for note in outbox.messages_of(session, case.id, outbox.TO_PEOPLE):
+        if note.to != case.recipient:
+            continue  # handed over before: left alone already
+        if note.status == "pending":
+            outbox.unlink(session, note, case)
+        else:
+            outbox.edit(session, note, now)
+    case.recipient, case.told_at, case.reminders, case.last_reminder_at = recipient, None, 0, None
+    _tell(session, case, "dm", now)
 
 
 def _new(session: Session, task_id: int, recipient: str, rules: list[str], now: datetime) -> Case:
@@ -231,7 +255,15 @@ def advance(
         _tell(session, case, "reminder", now)
     if case.escalated_at is not None and policy.digest:
         daily_digest(session, now, policy, cal)
-    _plan(session, case, now, policy, cal)
+    _plan(session, case, now, policy, cal, rules)  # neither step changes its findings
+
+
+def reminded(session: Session, case_ids: list[int], now: datetime) -> None:
+    """A reminder went out: a case's message of its own in the managers' channel (`digest=off`,
+    "I'm blocked") is edited to say the owner was reminded; the digest says so when next drawn."""
+    for case_id in case_ids:
+        for message in outbox.messages_of(session, case_id, ("escalation",)):
+            outbox.edit(session, message, now)
 
 
 def escalate(
@@ -275,22 +307,29 @@ def daily_digest(session: Session, now: datetime, policy: Policy, cal: WorkCalen
     day = cal.local_date(now)
     if not cal.is_working_day(day) or now < digest_time(day, policy, cal):
         return
-    if outbox.by_key(session, f"digest:{day.isoformat()}") is None:
-        _new_digest(session, day, now, now)
+    key = f"digest:{day.isoformat()}"
+    # Every escalated case of a sweep asks; once the day's digest is known to exist (it is
+    # never deleted), the sweep's session need not read it again.
+    known = session.info.setdefault("digests", set())
+    if key in known:
+        return
+    if outbox.by_key(session, key) is not None or _new_digest(session, day, now, now):
+        known.add(key)
 
 
-def _new_digest(session: Session, day: date, at: datetime, now: datetime) -> None:
+def _new_digest(session: Session, day: date, at: datetime, now: datetime) -> bool:
     escalated = session.execute(
         select(Case).where(Case.status == "open", Case.escalated_at.is_not(None)).order_by(Case.id)
     ).scalars()
     cases = list(escalated)
     if not cases:
-        return
+        return False
     digest = outbox.queue(
         session, "digest", MANAGERS, now, not_before=at, key=f"digest:{day.isoformat()}"
     )
     for case in cases:
         outbox.link(session, digest, case)
+    return True
 
 
 def told(

@@ -120,8 +120,11 @@ def edit(session: Session, message: Notification, now: datetime) -> Notification
 
 def edit_all(session: Session, case: Case, now: datetime, today: str | None = None) -> None:
     """Every message that shows the case, edited to show it as it is now; of the digests, only
-    today's (`digest:<today>`): those of earlier days are the record of those days."""
+    today's (`digest:<today>`): those of earlier days are the record of those days; of the DMs,
+    only those to whom the case is now (one handed over says so once, then is left alone)."""
     for message in messages_of(session, case.id, ("dm", "reminder", "digest", "escalation")):
         if message.kind == "digest" and message.key != f"digest:{today}":
+            continue
+        if message.kind in TO_PEOPLE and message.to != case.recipient:
             continue
         edit(session, message, now)

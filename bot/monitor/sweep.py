@@ -158,7 +158,7 @@ def _apply(
                 finding = session.get(Finding, finding_id)
                 finding.status, finding.resolved_at = "resolved", now
                 cleared.append(finding)
-        if opened or cleared:
+        if opened or cleared or current:  # current: its case may be someone else's now
             session.add_all(opened)
             session.flush()
             ladder.on_findings(

@@ -10,8 +10,10 @@ from datetime import timedelta
 from bot import tasks as service
 from bot.db import transaction
 from bot.monitor.sweep import run_sweep
+from bot.slack import ids
 from tests.conftest import MANAGERS, london
 from tests.monitor.test_sweep import create, dms_to, progress
+from tests.slackio import click, everything_valid
 
 
 def top(standin):
@@ -208,3 +210,48 @@ async def test_an_owner_away_gets_no_dm_and_the_managers_hear_until_when(monitor
     assert dms_to(standin, "UDANA") == []
     [entry] = top(standin)
     assert "#1" in entry.text and "owner away until Fri 16 Jan" in str(entry.blocks)
+
+
+async def test_a_reassigned_case_tells_the_new_owner_and_leaves_the_old_dm_alone(wire, standin):
+    # Due Wednesday, no progress: on Thursday overdue, Dana told and the managers at once.
+    await wire.command("add Q3 filing <@UDANA|dana> due 2026-01-14", user="UMARCUS")
+    await wire.sweep(london("2026-01-15T09:30"))
+    await wire.sweep(london("2026-01-15T09:35"))
+    [dana_dm] = dms_to(standin, "UDANA")
+    [digest] = top(standin)
+    await click(
+        wire,
+        digest,
+        {"action_id": ids.ACTION_REASSIGN, "type": "users_select", "selected_user": "UTOM"},
+        user="UMARCUS",
+    )
+    await wire.sweep(london("2026-01-15T09:40"))
+    # Tom is told in a DM of his own, with the buttons; Dana's DM says whose it is now, once.
+    [tom_dm] = dms_to(standin, "UTOM")
+    assert "#1" in tom_dm.text and "is overdue" in str(tom_dm.blocks)
+    assert any(b["type"] == "actions" for b in tom_dm.blocks)
+    [dana_dm] = dms_to(standin, "UDANA")
+    assert dana_dm.edits == 1 and "reassigned to <@UTOM>" in str(dana_dm.blocks)
+    assert all(b["type"] != "actions" for b in dana_dm.blocks)
+    # Tom moves the deadline: his DM says it cleared; Dana's is left as it was.
+    await wire.command("due 1 2026-02-27", user="UTOM")
+    await wire.sweep(london("2026-01-15T10:05"))
+    [tom_dm] = dms_to(standin, "UTOM")
+    assert "no longer needs attention: the deadline was moved" in str(tom_dm.blocks)
+    [dana_dm] = dms_to(standin, "UDANA")
+    assert dana_dm.edits == 1 and "reassigned to <@UTOM>" in str(dana_dm.blocks)
+    assert len(posts_to(standin, "UDANA")) == 1
+    everything_valid(standin)
+
+
+async def test_digest_off_a_reminder_edits_the_cases_managers_message(monitor, standin, engine):
+    monitor.policy = dataclasses.replace(monitor.policy, digest=False)
+    # Stalled Friday: Dana told; Monday the managers' message; Tuesday her first reminder.
+    create(engine, title="Payroll", owner="UDANA", due_at=london("2026-03-01T00:00"))
+    await sweeps(monitor, "2026-01-09T09:30", "2026-01-12T09:30", "2026-01-12T09:35")
+    [entry] = top(standin)
+    assert "reminded" not in str(entry.blocks)
+    await sweeps(monitor, "2026-01-13T09:30", "2026-01-13T09:35")
+    assert [m.text.startswith("Reminder") for m in dms_to(standin, "UDANA")] == [False, True]
+    [entry] = top(standin)  # the same message, edited: no new post
+    assert entry.edits >= 1 and "owner reminded 1×" in str(entry.blocks)

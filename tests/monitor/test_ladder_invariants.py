@@ -30,7 +30,7 @@ from bot import tasks as service
 from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine, transaction
 from bot.errors import UserError
-from bot.models import LIVE_STATUSES, Case, Finding, Notification, Task
+from bot.models import LIVE_STATUSES, Case, CaseMessage, Finding, Notification, Task
 from bot.monitor import ladder, outbox
 from bot.monitor.alerts import task_view
 from bot.monitor.gateway import SlackGateway, make_client
@@ -275,6 +275,24 @@ class LadderMachine(RuleBasedStateMachine):
                 for person in {n.to for n in sent}:
                     count = sum(n.to == person for n in sent)
                     assert count <= POLICY.reminder_cap, f"case {case.id}: {count} to {person}"
+
+    @invariant()
+    def an_open_case_goes_only_to_whom_it_is_with_now(self):
+        """What waits to be told about an open case goes to the person it is with now: one
+        reassigned since is not told to the old owner, whose DM says so once (an edit)."""
+        with transaction(self.engine) as s:
+            waiting = s.execute(
+                select(Notification.to, Case.recipient, Case.id)
+                .join(CaseMessage, CaseMessage.notification_id == Notification.id)
+                .join(Case, Case.id == CaseMessage.case_id)
+                .where(
+                    Notification.kind.in_(outbox.TO_PEOPLE),
+                    Notification.status == "pending",
+                    Case.status == "open",
+                )
+            ).all()
+        wrong = [(case_id, to, recipient) for to, recipient, case_id in waiting if to != recipient]
+        assert not wrong, wrong
 
     @invariant()
     def one_digest_a_working_day(self):
