@@ -26,6 +26,7 @@ import argparse
 import os
 import platform
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -86,48 +87,82 @@ def _sent_at(engine: Engine, now: datetime) -> int:
         ).scalar_one()
 
 
+def _killed(
+    proc: subprocess.Popen, standin: StandIn, rng: random.Random, startup: float, window: float
+) -> bool:
+    """SIGKILL `proc` at a random moment: a third of the time while it starts and judges
+    (before it calls Slack), else while it sends: after its first call to Slack, within
+    `window` seconds. False when it finished first."""
+    if rng.random() < 1 / 3:
+        moment = time.monotonic() + rng.uniform(0.2, startup)
+    else:
+        calls = standin.calls()
+        while proc.poll() is None and standin.calls() == calls:
+            time.sleep(0.02)
+        moment = time.monotonic() + rng.uniform(0.0, window)
+    try:
+        proc.wait(timeout=max(0.0, moment - time.monotonic()))
+        return False
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return True
+
+
 def sweep_until_done(
     engine: Engine,
     env: dict[str, str],
     now: datetime,
     kills: int,
     rng: random.Random,
-    timing: tuple[float, float, int],
+    timing: tuple[StandIn, float, float, int],
     killing: Killing,
 ) -> int:
     """Start `python -m bot sweep --now`, SIGKILL it at a random moment, up to `kills` times,
     then let one finish; again until nothing is left due. Returns the kills not made (the
-    sweeps finished before their moment came). `timing`: a sweep process's start-up, the
-    stand-in's slowness, and how many sends this instant makes."""
-    startup, slow, sends = timing
+    sweeps finished before their moment came). `timing`: the stand-in, a sweep process's
+    start-up, the stand-in's slowness, and how many sends this instant makes."""
     command = [sys.executable, "-m", "bot", "sweep", "--now", now.isoformat()]
     while True:
         proc = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         killing.runs += 1
-        if kills > 0:
-            # A moment anywhere from start-up (imports, the schema check, judging) to the end of
-            # what is left to send: some land before a post, most inside one.
-            left = max(2, sends - _sent_at(engine, now))
-            at = rng.uniform(0.3 * startup, startup + slow * left)
-            try:
-                proc.wait(timeout=at)
-            except subprocess.TimeoutExpired:
+        try:
+            done = _run_once(proc, engine, now, kills, rng, timing, killing)
+        finally:
+            if proc.poll() is None:
                 proc.kill()
-                killing.kills.append(time.time())
                 proc.wait()
-                kills -= 1
-                _release_lease(engine)
-                continue
-        else:
-            proc.wait()
+        if done == "killed":
+            kills -= 1
+            continue
         if proc.returncode == 0 and _left(engine, now) == 0:
             return kills
         if proc.returncode not in (0, 1):
             raise RuntimeError(
                 f"python -m bot sweep --now {now.isoformat()} failed ({proc.returncode})"
             )
+
+
+def _run_once(
+    proc: subprocess.Popen,
+    engine: Engine,
+    now: datetime,
+    kills: int,
+    rng: random.Random,
+    timing: tuple[StandIn, float, float, int],
+    killing: Killing,
+) -> str:
+    standin, startup, slow, sends = timing
+    if kills > 0:
+        left = max(2, sends - _sent_at(engine, now))
+        if _killed(proc, standin, rng, startup, slow * left):
+            killing.kills.append(time.time())
+            _release_lease(engine)
+            return "killed"
+    proc.wait()
+    return "finished"
 
 
 # -- one run --------------------------------------------------------------------------------
@@ -153,11 +188,12 @@ def run(
     seed: int,
     per_phase: list[int] | None = None,
     expected: dict[tuple, list[str]] | None = None,
+    instants: int | None = None,
 ) -> tuple[Count | None, dict[tuple, list[str]], list[int]]:
     """The week swept with `kills` kills spread by `per_phase` (the sends of each instant in
     the unkilled week), counted against `expected`; or with none (kills 0: the expectation).
     Returns the count (None without kills), the messages by signature, and the sends made at
-    each instant (measured without kills)."""
+    each instant (measured without kills). `instants`: only the week's first few."""
     db = folder / f"chaos-{'on' if reconcile else 'off'}-{kills}.db"
     engine = make_engine(f"sqlite:///{db}")
     create_schema(engine)
@@ -167,19 +203,20 @@ def run(
     sends: list[int] = []
     try:
         env = _env(f"sqlite:///{db}", standin, reconcile)
-        startup = _startup_seconds(env)
+        startup = _startup_seconds(env) if kills else 0.0
         if kills:
             standin.post("/_standin/slow", {"methods": list(SENDS), "seconds": slow})
         rng = random.Random(seed)
-        per_phase = per_phase or [1] * len(week(n))
+        instants_swept = week(n)[:instants]
+        per_phase = per_phase or [1] * len(instants_swept)
         plan = _spread(kills, per_phase)
         began = time.monotonic()
         spare = 0
-        for (now, change), quota, expect in zip(week(n), plan, per_phase, strict=True):
+        for (now, change), quota, expect in zip(instants_swept, plan, per_phase, strict=True):
             if change is not None:
                 change(engine)
             before = 0 if kills else len(standin.get("/_standin/calls"))  # type: ignore[arg-type]
-            timing = (startup, slow, expect)
+            timing = (standin, startup, slow, expect)
             spare = sweep_until_done(engine, env, now, quota + spare, rng, timing, killing)
             if not kills:
                 calls = standin.get("/_standin/calls")[before:]  # type: ignore[index]
@@ -201,9 +238,20 @@ def _spread(kills: int, weights: list[int]) -> list[int]:
     return plan
 
 
-def chaos(folder: Path, n: int, kills: int, *, reconcile: bool, slow: float, seed: int) -> Count:
+def chaos(
+    folder: Path,
+    n: int,
+    kills: int,
+    *,
+    reconcile: bool,
+    slow: float,
+    seed: int,
+    instants: int | None = None,
+) -> Count:
     """The expectation (the week with no kill), then the killed week, counted against it."""
-    _, expected, per_phase = run(folder, n, 0, reconcile=reconcile, slow=slow, seed=seed)
+    _, expected, per_phase = run(
+        folder, n, 0, reconcile=reconcile, slow=slow, seed=seed, instants=instants
+    )
     result, _, _ = run(
         folder,
         n,
@@ -213,6 +261,7 @@ def chaos(folder: Path, n: int, kills: int, *, reconcile: bool, slow: float, see
         seed=seed,
         per_phase=per_phase,
         expected=expected,
+        instants=instants,
     )
     assert result is not None
     return result
@@ -220,12 +269,14 @@ def chaos(folder: Path, n: int, kills: int, *, reconcile: bool, slow: float, see
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.bench.chaos", description=__doc__)
-    parser.add_argument("--people", type=int, default=40)
-    parser.add_argument("--kills", type=int, default=120)
-    parser.add_argument("--slow", type=float, default=0.25, help="seconds each post's answer waits")
+    parser.add_argument("--people", type=int, default=24)
+    parser.add_argument("--kills", type=int, default=110)
+    parser.add_argument("--slow", type=float, default=0.4, help="seconds each post's answer waits")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reconcile", choices=("on", "off", "both"), default="both")
     args = parser.parse_args(argv)
+    # Stopped, it stops its stand-in and sweep on the way out (the `finally`s).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     modes = {"on": [True], "off": [False], "both": [False, True]}[args.reconcile]
     print(
         f"kill loop: {args.people} people, {args.kills} kills, answers {args.slow:g} s slow, "
