@@ -117,3 +117,23 @@ async def test_when_the_history_cannot_be_read_the_post_goes_again_rather_than_b
     assert len(dms_to(standin, "UMARCUS")) == 2
     [note] = notes(engine, "dm")
     assert note.status == "sent"
+
+
+async def test_a_reply_in_the_managers_thread_is_found_among_the_threads_replies(
+    monitor, standin, engine
+):
+    tid = create(engine, title="Q3 filing", owner="UDANA", due_at=london("2026-02-01T00:00"))
+    with transaction(engine) as s:
+        service.block(s, tid, "waiting on legal", by="UDANA", now=london("2026-01-05T09:01"))
+    await sweeps(monitor, 0)
+    [top] = standin.messages(MANAGERS)
+    with transaction(engine) as s:
+        service.complete(s, tid, by="UDANA", now=FIRST + timedelta(minutes=1))
+    standin.fail("chat.postMessage", kind="reset", after_effect=True)
+    await sweeps(monitor, 5, 10, 15)
+    replies = [m for m in standin.messages(MANAGERS) if m.thread_ts == top.ts and m.is_reply]
+    assert len(replies) == 1 and replies[0].metadata
+    [read] = standin.calls_to("conversations.replies")
+    assert read.params["ts"] == top.ts
+    [note] = notes(engine, "thread")
+    assert (note.status, note.ts) == ("sent", replies[0].ts)
