@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from urllib.request import Request, urlopen
 
 from sqlalchemy import Engine, func, select
@@ -101,6 +101,12 @@ class Count:
     seconds: float
     sends: int  # posts and edits Slack took
 
+    weeks: int = 1
+
+    def plus(self, other: Count) -> Count:
+        """Two weeks' counts together."""
+        return Count(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Count)))
+
     def line(self) -> str:
         return (
             f"expected {self.expected}, delivered once {self.delivered}, doubled {self.doubled} "
@@ -108,7 +114,7 @@ class Count:
             f"unexpected {self.unexpected}, final text differs {self.text_differs}, still pending "
             f"{self.pending}; {self.kills} kills ({self.kills_in_window} with a post or edit "
             f"answered but not yet recorded), {self.runs} sweep processes, {self.sends} posts "
-            f"and edits, {self.seconds:.0f} s"
+            f"and edits, {self.weeks} week(s), {self.seconds:.0f} s"
         )
 
 
