@@ -153,6 +153,10 @@ class Notification(SQLModel, table=True):
     decided_at: datetime = utc_column(nullable=False)
     not_before: datetime = utc_column(nullable=False)
     attempts: int = 0
+    # A post's last attempt began (wall clock), recorded and committed before Slack is asked,
+    # with `channel`: one found pending with it set may be in Slack already (a crash, or an
+    # answer lost), and is looked for there before it is sent again.
+    sending_at: datetime | None = utc_column()
     sent_at: datetime | None = utc_column()
     channel: str | None = None
     ts: str | None = None

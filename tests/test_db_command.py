@@ -12,7 +12,15 @@ from bot.models import Task
 from tests import test_migrations
 from tests.conftest import TOKEN
 from tests.test_main import one_line, run_cli
-from tests.test_migrations import add_task, before_migrations, opened, revision, running
+from tests.test_migrations import (
+    HEAD,
+    NEXT,
+    add_task,
+    before_migrations,
+    opened,
+    revision,
+    running,
+)
 
 UPGRADE = "python -m bot db upgrade"
 newer_vigil = test_migrations.newer_vigil  # the fixture: a newer Vigil's revisions
@@ -21,13 +29,13 @@ newer_vigil = test_migrations.newer_vigil  # the fixture: a newer Vigil's revisi
 async def test_db_upgrade_builds_a_new_database_and_db_current_says_it_is_at_head(database_url):
     env = {"DATABASE_URL": database_url}
     code, out, _ = await run_cli("db", "current", env=env)
-    assert (code, out) == (1, f"no schema yet; this Vigil needs 0003: run {UPGRADE}\n")
+    assert (code, out) == (1, f"no schema yet; this Vigil needs {HEAD}: run {UPGRADE}\n")
     code, out, err = await run_cli("db", "upgrade", env=env)
-    assert (code, out) == (0, "created the schema at revision 0003\n"), err
+    assert (code, out) == (0, f"created the schema at revision {HEAD}\n"), err
     code, out, _ = await run_cli("db", "current", env=env)
-    assert (code, out) == (0, "0003 (head)\n")
+    assert (code, out) == (0, f"{HEAD} (head)\n")
     code, out, _ = await run_cli("db", "upgrade", env=env)
-    assert (code, out) == (0, "the database is already at revision 0003 (head)\n")
+    assert (code, out) == (0, f"the database is already at revision {HEAD} (head)\n")
 
 
 async def test_db_upgrade_records_a_database_from_before_migrations_and_keeps_its_tasks(
@@ -41,7 +49,7 @@ async def test_db_upgrade_records_a_database_from_before_migrations_and_keeps_it
         code, out, err = await run_cli("db", "upgrade", env={"DATABASE_URL": db})
         assert (code, out) == (
             0,
-            "recorded the existing tables as revision 0001, then upgraded to 0003\n",
+            f"recorded the existing tables as revision 0001, then upgraded to {HEAD}\n",
         ), err
         with transaction(engine) as s:
             assert s.get(Task, tid).title == "Q3 filing"
@@ -60,16 +68,18 @@ def test_start_up_refuses_a_database_behind_head_until_db_upgrade(
         with running(newer_vigil):
             assert main(["sweep", "--now", "2026-01-12T09:30"]) == 2
             assert one_line(capsys.readouterr().err) == (
-                "vigil: the database is at revision 0003 and this Vigil needs 0004: back it up, "
+                f"vigil: the database is at revision {HEAD} and this Vigil needs {NEXT}: back it up, "
                 f"then run {UPGRADE}"
             )
             assert main(["db", "current"]) == 1
-            assert capsys.readouterr().out == f"0003, behind head 0004: run {UPGRADE}\n"
+            assert capsys.readouterr().out == f"{HEAD}, behind head {NEXT}: run {UPGRADE}\n"
             assert main(["db", "upgrade"]) == 0
-            assert capsys.readouterr().out == "upgraded the database from revision 0003 to 0004\n"
+            assert (
+                capsys.readouterr().out == f"upgraded the database from revision {HEAD} to {NEXT}\n"
+            )
             assert main(["db", "current"]) == 0
-            assert capsys.readouterr().out == "0004 (head)\n"
-        assert revision(engine) == "0004"
+            assert capsys.readouterr().out == f"{NEXT} (head)\n"
+        assert revision(engine) == NEXT
 
 
 @pytest.mark.parametrize("command", [["sweep"], [], ["db", "upgrade"]], ids=" ".join)
@@ -87,8 +97,8 @@ async def test_a_database_ahead_of_this_vigil_stops_start_up_with_one_line(
     code, _, err = await run_cli(*command, env=env)
     assert code == 2
     assert one_line(err) == (
-        "vigil: the database is at revision 0004, which this Vigil does not know (it needs "
-        "0003): a newer Vigil upgraded it; run that Vigil, or restore the backup taken before "
+        f"vigil: the database is at revision {NEXT}, which this Vigil does not know (it needs "
+        f"{HEAD}): a newer Vigil upgraded it; run that Vigil, or restore the backup taken before "
         "the upgrade"
     )
 
@@ -97,7 +107,7 @@ async def test_db_current_names_a_database_ahead(database_url, newer_vigil):
     with opened(database_url) as engine, running(newer_vigil):
         runner.prepare(engine, upgrade=False)
     code, out, _ = await run_cli("db", "current", env={"DATABASE_URL": database_url})
-    assert (code, out) == (1, "0004, unknown to this Vigil, which needs 0003\n")
+    assert (code, out) == (1, f"{NEXT}, unknown to this Vigil, which needs {HEAD}\n")
 
 
 async def test_an_unusable_database_url_is_one_line(tmp_path):

@@ -35,14 +35,16 @@ from tests.conftest import TOKEN, postgres_database
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
-# A throwaway second revision, as the lead's next one will look: a column added to a table that
+# A throwaway next revision, as the lead's next one will look: a column added to a table that
 # other tables reference, and a column type changed, which SQLite can only do by rebuilding it.
-THROWAWAY = """
+HEAD = runner.head()  # today's Vigil
+NEXT = "9001"  # the throwaway's
+THROWAWAY = f"""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "{NEXT}"
+down_revision = "{HEAD}"
 branch_labels = None
 depends_on = None
 
@@ -78,11 +80,11 @@ def opened(url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
-def vigil_with(tmp_path: Path, revision_0004: str) -> Path:
-    """The script directory of a newer Vigil: today's revisions and the given 0004."""
+def vigil_with(tmp_path: Path, next_revision: str) -> Path:
+    """The script directory of a newer Vigil: today's revisions and the given next one."""
     location = tmp_path / "newer-migrations"
     shutil.copytree(runner.LOCATION, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0004_throwaway.py").write_text(revision_0004)
+    (location / "versions" / f"{NEXT}_throwaway.py").write_text(next_revision)
     return location
 
 
@@ -214,14 +216,14 @@ def test_a_database_from_before_migrations_meeting_a_newer_vigil_waits_for_db_up
 ):
     with opened(database_url) as engine, running(newer_vigil):
         tid = before_migrations(engine)
-        with pytest.raises(runner.SchemaError, match="at revision 0001 and this Vigil needs 0004"):
+        with pytest.raises(runner.SchemaError, match=f"at revision 0001 and this Vigil needs {NEXT}"):
             start(database_url)
         assert revision(engine) is None  # refused as a whole: not even recorded
         change = runner.prepare(engine, upgrade=True)
         assert change.summary() == (
-            "recorded the existing tables as revision 0001, then upgraded to 0004"
+            f"recorded the existing tables as revision 0001, then upgraded to {NEXT}"
         )
-        assert revision(engine) == "0004"
+        assert revision(engine) == NEXT
         with transaction(engine) as s:
             assert s.get(Task, tid).progress == 40
 
@@ -241,7 +243,7 @@ def test_a_database_behind_head_is_refused_until_upgraded_and_keeps_its_data(
     database_url, newer_vigil
 ):
     with opened(database_url) as engine:
-        start(database_url)  # today's Vigil: 0003
+        start(database_url)  # today's Vigil: HEAD
         tid = add_task(engine)
         with transaction(engine) as s:
             taskops.set_progress(s, tid, 60, by="UDANA", now=NOW)
@@ -249,14 +251,14 @@ def test_a_database_behind_head_is_refused_until_upgraded_and_keeps_its_data(
             with pytest.raises(runner.SchemaError) as refused:
                 start(database_url)
             assert str(refused.value) == (
-                "the database is at revision 0003 and this Vigil needs 0004: back it up, "
+                f"the database is at revision {HEAD} and this Vigil needs {NEXT}: back it up, "
                 "then run python -m bot db upgrade"
             )
-            assert revision(engine) == "0003"
+            assert revision(engine) == HEAD
             change = runner.prepare(engine, upgrade=True)
-            assert change.summary() == "upgraded the database from revision 0003 to 0004"
+            assert change.summary() == f"upgraded the database from revision {HEAD} to {NEXT}"
             start(database_url)
-            assert revision(engine) == "0004"
+            assert revision(engine) == NEXT
         columns = {c["name"] for c in inspect(engine).get_columns("task")}
         assert "estimate_days" in columns
         with engine.connect() as conn:
@@ -275,7 +277,7 @@ def test_an_upgrade_that_fails_part_way_leaves_the_database_as_it_was(database_u
         add_task(engine)
         with running(vigil_with(tmp_path, broken)), pytest.raises(DBAPIError):
             runner.prepare(engine, upgrade=True)
-        assert revision(engine) == "0003"
+        assert revision(engine) == HEAD
         assert "estimate_days" not in {c["name"] for c in inspect(engine).get_columns("task")}
         assert schema(engine)["task"]["columns"][1]["type"] == "VARCHAR"  # the title, untouched
         with engine.connect() as conn:
@@ -287,12 +289,13 @@ def test_a_database_ahead_of_this_vigil_is_refused(database_url, newer_vigil):
         with running(newer_vigil):
             start(database_url)
             runner.prepare(engine, upgrade=True)
-        assert revision(engine) == "0004"
+        assert revision(engine) == NEXT
         for upgrade in (False, True):
             with pytest.raises(runner.SchemaError) as refused:
                 runner.prepare(engine, upgrade=upgrade)
             assert str(refused.value).startswith(
-                "the database is at revision 0004, which this Vigil does not know (it needs 0003)"
+                f"the database is at revision {NEXT}, which this Vigil does not know "
+                f"(it needs {HEAD})"
             )
 
 

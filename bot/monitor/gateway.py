@@ -1,4 +1,4 @@
-"""The narrow door to Slack's Web API for the monitor: four calls, and one error type that
+"""The narrow door to Slack's Web API for the monitor: five calls, and one error type that
 says what the caller should do about a failure.
 
 The client is slack_sdk's `AsyncWebClient` with its own retries switched off: a sweep must not
@@ -160,6 +160,30 @@ class SlackGateway:
             "chat.update",
             lambda: self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks),
         )
+
+    async def history(
+        self, channel: str, oldest: str, *, thread_ts: str | None = None, cursor: str = ""
+    ) -> tuple[list[dict], str]:
+        """One page of a conversation's messages since `oldest` (a thread's replies, with
+        `thread_ts`), newest first, with their metadata; and the cursor to the next page, ""
+        after the last."""
+        args: dict[str, Any] = {
+            "channel": channel,
+            "oldest": oldest,
+            "include_all_metadata": True,
+            "limit": 200,
+        }
+        if cursor:
+            args["cursor"] = cursor
+        if thread_ts:
+            method = "conversations.replies"
+            call = lambda: self.client.conversations_replies(ts=thread_ts, **args)  # noqa: E731
+        else:
+            method = "conversations.history"
+            call = lambda: self.client.conversations_history(**args)  # noqa: E731
+        resp = await self._call(method, call)
+        more = (resp.get("response_metadata") or {}).get("next_cursor") or ""
+        return list(resp.get("messages") or []), more
 
     async def user_info(self, user_id: str) -> Person:
         resp = await self._call("users.info", lambda: self.client.users_info(user=user_id))

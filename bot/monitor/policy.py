@@ -34,6 +34,9 @@ class Policy:
     day_start: time = time(9, 0)
     day_end: time = time(18, 0)
     send_budget: int = 200  # messages per sweep; the rest waits for the next one
+    # A post that may have reached Slack before a crash (or a lost answer) is looked for in the
+    # conversation's history before it is sent again. Off only to measure what it saves.
+    reconcile: bool = True
     disabled: frozenset[str] = field(default_factory=frozenset)
 
     def enabled(self, rule: str) -> bool:
@@ -69,10 +72,10 @@ class Policy:
                 raise PolicyError(f"policy override {pair!r} should look like stall_days=3")
             if key == "working_hours":
                 changes["day_start"], changes["day_end"] = _parse_hours(value)
-            elif key == "digest":
+            elif key in ("digest", "reconcile"):
                 if value.lower() not in ("on", "off"):
-                    raise PolicyError("digest is on or off, e.g. digest=off")
-                changes["digest"] = value.lower() == "on"
+                    raise PolicyError(f"{key} is on or off, e.g. {key}=off")
+                changes[key] = value.lower() == "on"
             elif key == "digest_at":
                 try:
                     changes["digest_at"] = time.fromisoformat(value)
@@ -95,8 +98,9 @@ class Policy:
                     raise PolicyError(f"{key} cannot be negative")
                 changes[key] = number
             else:
-                names = sorted(k for k in known if k not in ("day_start", "day_end", "digest", "digest_at"))
-                names += ["digest", "digest_at"]
+                switches = ("digest", "digest_at", "reconcile")
+                names = sorted(k for k in known if k not in ("day_start", "day_end", *switches))
+                names += list(switches)
                 raise PolicyError(
                     f"unknown policy key {key!r}; known: {', '.join(names + ['working_hours'])}"
                 )

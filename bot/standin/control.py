@@ -5,7 +5,8 @@ GET  calls, counts, response_times, messages[?channel=|?user=], responses?key=, 
 POST response_url {key?, channel?, ts?}, fail {method, error?, status?, retry_after?, times?,
      kind?, after_effect?, hold?}, users {id, name?, tz?, deleted?}, channels {id, name?, archived?},
      status {user, text?, emoji?, expiration?, deleted?, events_url?, signing_secret?, socket?},
-     faults {rate, seed?, kinds?, hold?, after_effect?, retry_after?, methods?} (rate 0: off)
+     faults {rate, seed?, kinds?, hold?, after_effect?, retry_after?, methods?} (rate 0: off),
+     slow {methods, seconds} (each answer of these methods waits after taking effect; 0: off)
 
 A request it cannot follow is answered 400 with `{"ok": false, "error": "<one sentence>"}`."""
 
@@ -35,6 +36,7 @@ def add_routes(app: web.Application, standin: SlackStandIn) -> None:
     app.router.add_post("/_standin/channels", c.channels)
     app.router.add_post("/_standin/status", c.status)
     app.router.add_post("/_standin/faults", c.faults)
+    app.router.add_post("/_standin/slow", c.slow)
 
 
 def _ok(**fields: object) -> web.Response:
@@ -222,3 +224,20 @@ class _Control:
                 "retry_after_until": s.retry_after_until,
             }
         )
+
+    async def slow(self, request: web.Request) -> web.Response:
+        """Answers of `methods` wait `seconds` after the method took effect (0: at once)."""
+        body = await _body(request)
+        methods = body.get("methods")
+        try:
+            seconds = float(body.get("seconds", 0))
+        except (TypeError, ValueError):
+            return _bad("seconds is a number, e.g. 0.5.")
+        if not isinstance(methods, list) or not methods or seconds < 0:
+            return _bad('Name the methods to slow, e.g. ["chat.postMessage"], and seconds >= 0.')
+        for method in methods:
+            if seconds:
+                self.standin.faults.slow[str(method)] = seconds
+            else:
+                self.standin.faults.slow.pop(str(method), None)
+        return _ok(slow=dict(self.standin.faults.slow))

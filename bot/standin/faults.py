@@ -93,6 +93,9 @@ class Faults:
         self.counts: Counter[str] = Counter()
         self.retry_after_until: dict[str, float] = {}  # method -> end of its Retry-After
         self.calls_inside_retry_after = 0
+        # method -> seconds an answer waits after the method took effect: the window between
+        # Slack's `ok` and the caller's record of it, made wide enough to kill a process in
+        self.slow: dict[str, float] = {}
         self._scripted: dict[str, list[_Scripted]] = {}
         self._closing: asyncio.Event | None = None
 
@@ -136,6 +139,7 @@ class Faults:
         self.counts.clear()
         self.retry_after_until.clear()
         self.calls_inside_retry_after = 0
+        self.slow.clear()
 
     def arrived(self, method: str) -> bool:
         """Count the call; True if it came inside a Retry-After this method was given."""

@@ -5,6 +5,7 @@ runs the method and records the call."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -77,6 +78,8 @@ class WebApi:
             return self._answer(call, *self.faults.refusal(method, fault))
         if fault is None:
             status, body = self._run(call, params)
+            if call.applied and self.faults.slow.get(method):
+                await asyncio.sleep(self.faults.slow[method])
             return self._answer(call, status, {}, body)
         return await self._lose_answer(request, call, params, fault)
 

@@ -145,3 +145,25 @@ async def test_random_faults_switched_on_and_off_from_another_process(slack, clo
         assert await _outcome(client) == "ok"
         async with http.post(control, json={"rate": 1, "kinds": ["teapot"]}) as resp:
             assert resp.status == 400 and "teapot" in (await resp.json())["error"]
+
+
+async def test_a_slowed_method_takes_effect_before_its_answer_comes(slack):
+    """The window a kill loop aims at: the post is in the channel, the caller not yet told."""
+    standin, client = slack
+    control = standin.url.removesuffix("api/") + "_standin/slow"
+    async with aiohttp.ClientSession() as http:
+        slow = {"methods": ["chat.postMessage"], "seconds": 0.15}
+        async with http.post(control, json=slow) as resp:
+            assert resp.status == 200
+        answer = asyncio.ensure_future(client.chat_postMessage(channel=MANAGERS, text="slow"))
+        for _ in range(200):
+            if standin.messages(MANAGERS):
+                break
+            await asyncio.sleep(0.005)
+        assert [m.text for m in standin.messages(MANAGERS)] == ["slow"]
+        assert not answer.done()
+        assert (await answer)["ok"]
+        async with http.post(control, json={"methods": ["chat.postMessage"], "seconds": 0}) as resp:
+            assert (await resp.json())["slow"] == {}
+        async with http.post(control, json={"methods": "chat.postMessage"}) as resp:
+            assert resp.status == 400 and "Name the methods" in (await resp.json())["error"]
