@@ -386,17 +386,21 @@ def test_a_running_firm_upgraded_to_cases_keeps_its_alerts_and_sends_nothing_aga
             assert pending.scalar() == 0
 
 
-def test_a_firm_at_0002_upgrades_to_import_previews_and_keeps_its_tasks(database_url):
-    """0003: `import_preview`, where an export uploaded in Slack waits for its button."""
+def test_a_firm_at_0002_upgrades_to_import_previews_and_post_attempts_and_keeps_its_tasks(
+    database_url,
+):
+    """0003: `import_preview`, where an export uploaded in Slack waits for its button; 0004:
+    `notification.sending_at`, a post's attempt recorded before Slack is asked."""
     with opened(database_url) as engine:
         with engine.begin() as conn:
             command.upgrade(runner.alembic_config(conn), "0002")
         tid = add_task(engine)
-        with pytest.raises(runner.SchemaError, match="at revision 0002 and this Vigil needs 0003"):
+        with pytest.raises(runner.SchemaError, match=f"at revision 0002 and this Vigil needs {HEAD}"):
             start(database_url)
         change = runner.prepare(engine, upgrade=True)
-        assert change.summary() == "upgraded the database from revision 0002 to 0003"
+        assert change.summary() == f"upgraded the database from revision 0002 to {HEAD}"
         assert differences(engine) == []
+        assert "sending_at" in {c["name"] for c in inspect(engine).get_columns("notification")}
         with transaction(engine) as s:
             assert s.get(Task, tid).progress == 40
         key = previews.keep(engine, user="UMARCUS", name="a.csv", content=b"title\nA\n", now=NOW)
