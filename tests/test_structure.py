@@ -11,7 +11,6 @@ MAX_LINES = 400
 TOO_LONG_FOR_NOW = {
     "bot/sim/scenario.py": "scenario loading and its validation are to be split",
     "bot/sim/replay.py": "the replay loop and its transcript are to be split",
-    "bot/monitor/sweep.py": "the judging of pages and the sweep's steps are to be split",
     "bot/monitor/delivery.py": "waiting (hours, away, the daily cap) is to leave the sending",
 }
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot import tasks as service
 from bot.calendar import WorkCalendar
 from bot.db import transaction
-from bot.monitor import lease, sweep
+from bot.monitor import judging, lease
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
@@ -95,7 +95,7 @@ async def test_a_sweep_judging_for_minutes_keeps_the_lease(monitor, standin, eng
                 await asyncio.sleep(0.002)  # the holder's renewal gets its turn
                 others.append(await run_sweep(other_monitor(engine, standin, wall), wall.at))
             report = SweepReport(now=now)
-            await monitor.db(sweep._decide_and_commit, now, monitor, report)
+            await monitor.db(judging.decide_and_commit, now, monitor, report)
             return report.checked, report.opened, report.resolved
 
     monitor.worker = SlowJudge()
