@@ -47,6 +47,9 @@ def test_manifest_declares_what_the_app_answers():
         "users:read",
         "files:read",
         "users:read.email",
+        "im:history",
+        "channels:history",
+        "groups:history",
     }
 
 

@@ -5,6 +5,10 @@ The client is slack_sdk's `AsyncWebClient` with its own retries switched off: a 
 sit in a retry loop. A failure becomes a `DeliveryError` and the notification waits for a later
 sweep. A 429's `Retry-After` holds back every call to that method until it has passed, across
 sweeps and processes (bot/monitor/ratelimit.py): the gateway refuses them itself.
+
+A post whose answer was lost (a read timeout, a dropped connection) may have been posted all
+the same. The next attempt first looks for it in the conversation by the notification id in
+its metadata (bot/monitor/unanswered.py), and posts only if it is not there.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.monitor.people import Person
 from bot.monitor.ratelimit import RetryGate
+from bot.monitor.unanswered import UnansweredPosts
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +41,18 @@ RETRY_ERRORS = {
 
 
 class DeliveryError(Exception):
-    def __init__(self, kind: str, error: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        error: str,
+        retry_after: float | None = None,
+        *,
+        answer_lost: bool = False,
+    ) -> None:
         super().__init__(error)
         self.kind, self.error, self.retry_after = kind, error, retry_after
+        # The request went out and no answer came: Slack may have applied it.
+        self.answer_lost = answer_lost
 
 
 SLACK_TIMEOUT = 10.0  # seconds for any one call to Slack, from connecting to the last byte
@@ -100,8 +114,10 @@ def _classify(exc: Exception) -> DeliveryError:
         if error in CHANNEL_ERRORS:
             return DeliveryError(CHANNEL, error)
         return DeliveryError(FATAL, error or f"http_{status}")
-    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+    if isinstance(exc, aiohttp.ClientConnectorError):  # never reached Slack
         return DeliveryError(RETRY, f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+        return DeliveryError(RETRY, f"{type(exc).__name__}: {exc}", answer_lost=True)
     # Anything else is unexpected: keep the traceback, and keep the message for later.
     log.exception("unexpected error talking to Slack")
     return DeliveryError(RETRY, f"{type(exc).__name__}: {exc}")
@@ -112,6 +128,7 @@ class SlackGateway:
         self.client = client
         # Set by the Monitor that owns this gateway (it has the database and the wall clock).
         self.gate = gate
+        self.unanswered: UnansweredPosts | None = None  # likewise
         self._dm_channels: dict[str, str] = {}
 
     async def _call(self, method: str, call: Callable[[], Awaitable[Any]]) -> Any:
@@ -146,14 +163,54 @@ class SlackGateway:
         metadata: dict | None = None,
     ) -> tuple[str, str]:
         """`metadata` (an event type and payload) travels with the message: Vigil puts the
-        notification's id there, so that what was being sent at a crash can be found again."""
+        notification's id there, so that a post whose answer was lost can be found again."""
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
         if metadata:
             kwargs["metadata"] = metadata
-        resp = await self._call("chat.postMessage", lambda: self.client.chat_postMessage(**kwargs))
+        note_id = _note_id(metadata)
+        unanswered = self.unanswered if note_id is not None else None
+        if unanswered is not None and await unanswered.was_unanswered(note_id):
+            found = await self._find_posted(channel, thread_ts, metadata)
+            if found is not None:
+                await unanswered.forget(note_id)
+                return found
+        try:
+            resp = await self._call(
+                "chat.postMessage", lambda: self.client.chat_postMessage(**kwargs)
+            )
+        except DeliveryError as err:
+            if err.answer_lost and unanswered is not None:
+                await unanswered.remember(note_id, channel)
+            raise
+        if unanswered is not None:
+            await unanswered.forget(note_id)
         return resp["channel"], resp["ts"]
+
+    async def _find_posted(
+        self, channel: str, thread_ts: str | None, metadata: dict | None
+    ) -> tuple[str, str] | None:
+        """The message carrying `metadata` among the conversation's (or thread's) latest,
+        if an earlier attempt did post it."""
+        if thread_ts:
+            resp = await self._call(
+                "conversations.replies",
+                lambda: self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, limit=200, include_all_metadata=True
+                ),
+            )
+        else:
+            resp = await self._call(
+                "conversations.history",
+                lambda: self.client.conversations_history(
+                    channel=channel, limit=100, include_all_metadata=True
+                ),
+            )
+        for message in resp.get("messages") or []:
+            if message.get("metadata") == metadata:
+                return channel, message["ts"]
+        return None
 
     async def update(self, channel: str, ts: str, text: str, blocks: list[dict]) -> None:
         await self._call(
@@ -164,3 +221,9 @@ class SlackGateway:
     async def user_info(self, user_id: str) -> Person:
         resp = await self._call("users.info", lambda: self.client.users_info(user=user_id))
         return Person.from_slack({**resp["user"], "id": user_id})
+
+
+def _note_id(metadata: dict | None) -> int | None:
+    payload = (metadata or {}).get("event_payload") or {}
+    note_id = payload.get("id")
+    return note_id if isinstance(note_id, int) else None

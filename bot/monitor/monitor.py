@@ -16,6 +16,7 @@ from bot.calendar import WorkCalendar
 from bot.monitor.gateway import SlackGateway
 from bot.monitor.policy import Policy
 from bot.monitor.ratelimit import RetryGate
+from bot.monitor.unanswered import UnansweredPosts
 
 T = TypeVar("T")
 
@@ -59,6 +60,8 @@ class Monitor:
             # Slack's Retry-After, kept in the database so other sweeps and processes see it;
             # on the wall clock, like the lease, whatever instant a sweep judges for.
             self.gateway.gate = RetryGate(self.engine, lambda: self.wall(), self.db)
+        if self.gateway is not None and self.gateway.unanswered is None:
+            self.gateway.unanswered = UnansweredPosts(self.engine, self.db)
 
     async def db(self, fn: Callable[..., T], *args: object) -> T:
         if self.db_in_thread:

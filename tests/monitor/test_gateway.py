@@ -173,3 +173,56 @@ async def test_a_retry_after_on_one_method_leaves_the_others_alone(monitor, stan
         await gateway.update(MANAGERS, "1.1", "x", [])
     assert held.value.error == "ratelimited" and 29 <= held.value.retry_after <= 30
     assert len(standin.calls_to("chat.update")) == 1  # the second was not sent to Slack
+
+
+# -- a post whose answer was lost ---------------------------------------------------------------
+def other_process(engine, standin) -> Monitor:  # type: ignore[no-untyped-def]
+    """`python -m bot sweep`, or another replica: its own client, the same database."""
+    clock = FakeClock()
+    return Monitor(
+        engine=engine,
+        cal=WorkCalendar("Europe/London", "GB"),
+        gateway=SlackGateway(make_client(TOKEN, standin.url)),
+        manager_channel=MANAGERS,
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
+    )
+
+
+@pytest.mark.parametrize("kind", ["reset", "timeout"])
+async def test_a_post_slack_made_whose_answer_was_lost_is_found_not_posted_again(
+    monitor, standin, engine, kind
+):
+    three_stalled_owners(engine)
+    start = london("2026-01-12T09:30")
+    standin.fail("chat.postMessage", kind=kind, after_effect=True, hold=0.2)
+    if kind == "timeout":
+        monitor.gateway = SlackGateway(make_client(TOKEN, standin.url, timeout=0.1))
+        monitor.__post_init__()
+    report = await run_sweep(monitor, start)
+    assert report.sent == [] and posted(standin) == 1
+    [first] = [c for c in standin.calls_to("chat.postMessage")]
+    assert first.applied  # in the DM, though the bot never heard so
+
+    # The next sweep is another process's: it looks before it posts again.
+    report = await run_sweep(other_process(engine, standin), start + timedelta(hours=1))
+    owners = ("UDANA", "UTOM", "UMARCUS")
+    assert [len(standin.messages(standin.dm_channel(u) or "-")) for u in owners] == [1, 1, 1]
+    assert posted(standin) == 3  # the lost one was not posted a second time
+    assert len(standin.calls_to("conversations.history")) == 1  # only for the lost one
+    with transaction(engine) as s:
+        lost = s.get(Notification, first.params["metadata"]["event_payload"]["id"])
+        assert lost.status == "sent" and lost.ts == standin.messages(lost.channel)[0].ts
+
+
+async def test_a_post_whose_answer_was_lost_before_slack_made_it_is_posted_once(
+    monitor, standin, engine
+):
+    three_stalled_owners(engine)
+    start = london("2026-01-12T09:30")
+    standin.fail("chat.postMessage", kind="reset", after_effect=False)
+    await run_sweep(monitor, start)
+    await run_sweep(monitor, start + timedelta(hours=1))
+    owners = ("UDANA", "UTOM", "UMARCUS")
+    assert [len(standin.messages(standin.dm_channel(u) or "-")) for u in owners] == [1, 1, 1]
+    assert posted(standin) == 4 and len(standin.calls_to("conversations.history")) == 1
