@@ -11,6 +11,8 @@ memory stays flat however many tasks there are.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import uuid
 from datetime import datetime
 
@@ -93,7 +95,10 @@ def _start(m: Monitor, holder: str, now: datetime, report: SweepReport) -> str |
             m.last_sweep = now
             return "idle"
         until = lease.take(row, holder, m)
-        return "busy" if until is None else lease.Held(m, holder, until)
+        if until is None:
+            report.busy_until = row.until
+            return "busy"
+        return lease.Held(m, holder, until)
 
 
 def _finish(m: Monitor, holder: str, now: datetime) -> None:
@@ -136,7 +141,8 @@ async def run_sweep(m: Monitor, now: datetime, *, dry_run: bool = False) -> Swee
     if dry_run:
         await m.db(_decide_and_roll_back, now, m, report)
         return report
-    holder = uuid.uuid4().hex
+    # Which process holds the lease, for whoever reads the `state` table (and the sweep).
+    holder = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
     # The database work runs in a thread: the bot's event loop keeps acking Slack meanwhile.
     held = await m.db(_start, m, holder, now, report)
     if held == "idle":

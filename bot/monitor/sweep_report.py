@@ -22,6 +22,7 @@ class SweepReport:
     now: datetime
     dry_run: bool = False
     skipped: str | None = None
+    busy_until: datetime | None = None  # skipped: when the lease another sweep holds runs out
     open_tasks: int = 0
     checked: int = 0
     opened: int = 0
