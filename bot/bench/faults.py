@@ -70,6 +70,7 @@ class Counts:
     longest_call: float = 0.0
     looked_up: int = 0  # conversations.history/replies calls after a lost answer
     seconds: float = 0.0
+    doubles: list[str] = field(default_factory=list)  # how each double came about
 
     def lines(self) -> list[str]:
         kinds = ", ".join(
@@ -85,6 +86,7 @@ class Counts:
             f"looked for a lost answer {self.looked_up} times",
             f"  calls inside a Retry-After {self.inside_retry_after}; longest call "
             f"{self.longest_call:.3f} s (timeout {self.timeout:g} s); {self.seconds:.1f} s",
+            *(f"  doubled: {d}" for d in self.doubles),
         ]
 
 
@@ -232,6 +234,13 @@ def _count(standin: SlackStandIn, engine, counts: Counts, durations: list[float]
     counts.edits_at_slack = sum(1 for c in standin.calls_to("chat.update") if c.applied)
     counts.lost = len(sent_posts - set(posted)) + never_sent
     counts.doubled = sum(n - 1 for nid, n in posted.items() if nid in sent_posts)
+    for nid in (nid for nid, n in posted.items() if n > 1):
+        tried = [
+            f"{c.at:.2f} {c.fault or 'ok'}{' applied' if c.applied else ''} {c.status}"
+            for c in standin.calls_to("chat.postMessage")
+            if ((c.params.get("metadata") or {}).get("event_payload") or {}).get("id") == nid
+        ]
+        counts.doubles.append(f"notification {nid}: " + "; ".join(tried))
     counts.unaccounted = sum(n for nid, n in posted.items() if nid not in sent_posts)
     counts.inside_retry_after = standin.calls_inside_retry_after
     counts.longest_call = max(durations, default=0.0)
