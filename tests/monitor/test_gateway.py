@@ -20,6 +20,7 @@ from bot.monitor.gateway import RETRY, DeliveryError, SlackGateway, make_client,
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import run_sweep
 from tests.conftest import MANAGERS, TOKEN, FakeClock, london
+from tests.slackio import run_cli
 
 SLOW = 5.0  # how long the slow Slack takes to answer
 TIMEOUT = 0.5
@@ -226,3 +227,23 @@ async def test_a_post_whose_answer_was_lost_before_slack_made_it_is_posted_once(
     owners = ("UDANA", "UTOM", "UMARCUS")
     assert [len(standin.messages(standin.dm_channel(u) or "-")) for u in owners] == [1, 1, 1]
     assert posted(standin) == 4 and len(standin.calls_to("conversations.history")) == 1
+
+
+async def test_a_fresh_python_m_bot_sweep_honours_a_running_retry_after(monitor, standin, engine):
+    """The Retry-After is in the database: a `python -m bot sweep` started after the 429, in a
+    process of its own, holds back too, and asks Slack nothing it was told to wait for."""
+    three_stalled_owners(engine)
+    standin.fail("chat.postMessage", status=429, retry_after=60)
+    await run_sweep(monitor, london("2026-01-12T09:30"))
+    assert posted(standin) == 1
+    env = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": standin.url,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "MANAGER_CHANNEL": MANAGERS,
+        "TEAM_TIMEZONE": "Europe/London",
+    }
+    code, out, err = await run_cli("sweep", "--now", "2026-01-12T10:30", env=env)
+    assert code == 0, err
+    assert "0 outside working hours, 1 waiting on Slack" in out
+    assert posted(standin) == 1 and standin.calls_inside_retry_after == 0
