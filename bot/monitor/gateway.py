@@ -55,6 +55,7 @@ class DeliveryError(Exception):
         self.answer_lost = answer_lost
 
 
+MAX_THREAD_PAGES = 5  # of a thousand replies each: where a lost reply is looked for
 SLACK_TIMEOUT = 10.0  # seconds for any one call to Slack, from connecting to the last byte
 
 
@@ -191,25 +192,35 @@ class SlackGateway:
     async def _find_posted(
         self, channel: str, thread_ts: str | None, metadata: dict | None
     ) -> tuple[str, str] | None:
-        """The message carrying `metadata` among the conversation's (or thread's) latest,
-        if an earlier attempt did post it."""
-        if thread_ts:
-            resp = await self._call(
-                "conversations.replies",
-                lambda: self.client.conversations_replies(
-                    channel=channel, ts=thread_ts, limit=200, include_all_metadata=True
-                ),
-            )
-        else:
-            resp = await self._call(
-                "conversations.history",
-                lambda: self.client.conversations_history(
-                    channel=channel, limit=100, include_all_metadata=True
-                ),
-            )
-        for message in resp.get("messages") or []:
-            if message.get("metadata") == metadata:
-                return channel, message["ts"]
+        """The message carrying `metadata`, if an earlier attempt did post it: among the
+        conversation's latest (newest first), or anywhere in the thread (oldest first, so
+        every page of a long thread, such as a digest's, up to MAX_THREAD_PAGES)."""
+        cursor = ""
+        for _ in range(MAX_THREAD_PAGES if thread_ts else 1):
+            if thread_ts:
+                resp = await self._call(
+                    "conversations.replies",
+                    lambda c=cursor: self.client.conversations_replies(
+                        channel=channel,
+                        ts=thread_ts,
+                        limit=1000,
+                        cursor=c or None,
+                        include_all_metadata=True,
+                    ),
+                )
+            else:
+                resp = await self._call(
+                    "conversations.history",
+                    lambda: self.client.conversations_history(
+                        channel=channel, limit=100, include_all_metadata=True
+                    ),
+                )
+            for message in resp.get("messages") or []:
+                if message.get("metadata") == metadata:
+                    return channel, message["ts"]
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor") or ""
+            if not cursor:
+                return None
         return None
 
     async def update(self, channel: str, ts: str, text: str, blocks: list[dict]) -> None:

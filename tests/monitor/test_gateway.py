@@ -247,3 +247,26 @@ async def test_a_fresh_python_m_bot_sweep_honours_a_running_retry_after(monitor,
     assert code == 0, err
     assert "0 outside working hours, 1 waiting on Slack" in out
     assert posted(standin) == 1 and standin.calls_inside_retry_after == 0
+
+
+async def test_a_lost_reply_is_found_on_a_later_page_of_a_long_thread(monitor, standin):
+    """A digest's thread gathers a reply for each case that joins it: a lost reply is looked
+    for on every page, not only the oldest thousand."""
+    from bot.standin.state import Message
+
+    gateway = monitor.gateway
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}]
+    _, parent = await gateway.post(MANAGERS, "the digest", blocks)
+    ws = standin.workspace
+    for n in range(1200):  # the replies already in the thread
+        ts = ws.ts()
+        ws.channels[MANAGERS].messages[ts] = Message(MANAGERS, ts, f"reply {n}", None, parent)
+    metadata = {"event_type": "vigil_notification", "event_payload": {"id": 4242}}
+    standin.fail("chat.postMessage", kind="reset", after_effect=True)
+    with pytest.raises(DeliveryError):
+        await gateway.post(MANAGERS, "#12 is fine now", blocks, thread_ts=parent, metadata=metadata)
+    _, ts = await gateway.post(
+        MANAGERS, "#12 is fine now", blocks, thread_ts=parent, metadata=metadata
+    )
+    made = [m for m in standin.messages(MANAGERS) if m.metadata == metadata]
+    assert [m.ts for m in made] == [ts]  # found, not posted again
