@@ -42,6 +42,9 @@ class Settings:
     holiday_country: str | None = None
     sweep_interval_seconds: int = 300
     policy: Policy = field(default_factory=Policy)
+    # Rehearsals and tests only: a file holding an ISO-8601 instant that the bot reads as "now"
+    # instead of the system clock, so that days can pass in minutes (docs/operations.md).
+    clock_file: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +87,7 @@ class Settings:
             holiday_country=country,
             sweep_interval_seconds=integer("SWEEP_INTERVAL_SECONDS", 300),
             policy=policy,
+            clock_file=get("CLOCK_FILE"),
         )
 
     def require(self, *names: str) -> None:

@@ -5,7 +5,9 @@ time."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -18,6 +20,7 @@ from bot.commands.context import Context
 from bot.config import ConfigError, Settings
 from bot.db import make_engine, prepare_schema
 from bot.monitor.gateway import SlackGateway, make_client, slack_session
+from bot.monitor.lease import lease_for
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
 from bot.monitor.worker import DecideWorker, WorkerSpec
@@ -48,7 +51,23 @@ def build_monitor(
         gateway=SlackGateway(client),
         manager_channel=settings.manager_channel,
         count_open_tasks=count_open_tasks,
+        lease_seconds=lease_for(settings.sweep_interval_seconds),
     )
+
+
+def file_clock(path: str) -> Callable[[], datetime]:
+    """ "Now" as the instant written in `path` (CLOCK_FILE): one file moves the clocks of every
+    process that reads it. An unreadable file stops the bot: a wrong clock must not judge."""
+    file = Path(path)
+
+    def now() -> datetime:
+        try:
+            moment = datetime.fromisoformat(file.read_text().strip())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"CLOCK_FILE {path}: {exc}") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    return now
 
 
 def build_context(settings: Settings, client: AsyncWebClient, clock=None) -> Context:  # type: ignore[no-untyped-def]
@@ -61,6 +80,8 @@ def build_context(settings: Settings, client: AsyncWebClient, clock=None) -> Con
         managers=settings.manager_user_ids,
         client=client,
     )
+    if clock is None and settings.clock_file:
+        clock = file_clock(settings.clock_file)
     if clock is not None:
         ctx.clock = clock
     return ctx

@@ -21,6 +21,8 @@ async def sweep_now(ctx: Context) -> None:
     the scheduler, and the next interval tries again."""
     try:
         report = await run_sweep(ctx.monitor, ctx.clock())
+        if report.busy_until is not None:
+            _try_again_at(ctx, report.busy_until + timedelta(seconds=1))
         if (report.opened or report.resolved) and ctx.client is not None:
             # Findings changed: the managers' team sections, and the owners' risk order.
             ctx.spawn(republish(ctx, ctx.client, set(ctx.managers)))
@@ -33,6 +35,14 @@ async def sweep_now(ctx: Context) -> None:
             )
     except Exception:
         log.exception("sweep failed; the next one will try again")
+
+
+def _try_again_at(ctx: Context, at: datetime) -> None:
+    """Another sweep holds the lease: try again when it runs out, if that comes before the
+    next interval (a replica whose leader died takes over within the lease, not an interval
+    later). The lease runs on the wall clock, as the scheduler does."""
+    if ctx.reschedule is not None:
+        ctx.reschedule(at)
 
 
 def start_scheduler(ctx: Context) -> AsyncIOScheduler:
@@ -55,5 +65,11 @@ def start_scheduler(ctx: Context) -> AsyncIOScheduler:
         if job is not None:
             job.modify(next_run_time=datetime.now(UTC) + timedelta(seconds=2))
 
+    def reschedule(at: datetime) -> None:
+        job = scheduler.get_job(SWEEP_JOB)
+        if job is not None and job.next_run_time is not None and at < job.next_run_time:
+            job.modify(next_run_time=at)
+
     ctx.nudge = nudge
+    ctx.reschedule = reschedule
     return scheduler

@@ -29,6 +29,8 @@ class Context:
     managers: frozenset[str] = field(default_factory=frozenset)
     # Asks the monitor for a sweep soon, so that a fix shows as resolved within seconds.
     nudge: Callable[[], None] | None = None
+    # Set by the scheduler: run the next sweep at this instant if sooner than planned.
+    reschedule: Callable[[datetime], None] | None = None
     client: Any = None  # the AsyncWebClient, for work after a sweep
 
     background: set = field(default_factory=set)

@@ -5,6 +5,10 @@ The client is slack_sdk's `AsyncWebClient` with its own retries switched off: a 
 sit in a retry loop. A failure becomes a `DeliveryError` and the notification waits for a later
 sweep. A 429's `Retry-After` holds back every call to that method until it has passed, across
 sweeps and processes (bot/monitor/ratelimit.py): the gateway refuses them itself.
+
+A post whose answer was lost (a read timeout, a dropped connection) may have been posted all
+the same: its attempt was recorded before the call, and the next attempt looks for it in the
+conversation first (bot/monitor/reconcile.py).
 """
 
 from __future__ import annotations
@@ -146,7 +150,8 @@ class SlackGateway:
         metadata: dict | None = None,
     ) -> tuple[str, str]:
         """`metadata` (an event type and payload) travels with the message: Vigil puts the
-        notification's id there, so that what was being sent at a crash can be found again."""
+        notification's id there, so that a post whose answer was lost, or whose record a crash
+        prevented, can be found again (bot/monitor/reconcile.py)."""
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
@@ -188,3 +193,4 @@ class SlackGateway:
     async def user_info(self, user_id: str) -> Person:
         resp = await self._call("users.info", lambda: self.client.users_info(user=user_id))
         return Person.from_slack({**resp["user"], "id": user_id})
+

@@ -24,11 +24,23 @@ from sqlmodel import Session
 
 from bot.db import transaction
 from bot.models import State
+from bot.monitor.gateway import SLACK_TIMEOUT
 from bot.monitor.monitor import Monitor
 
 LEASE_KEY = "sweep.lease"
 RENEW_CHECK_SECONDS = 1.0  # how often a sweep busy judging looks at its lease
+# A sweep checks its lease before each message, then waits up to a second of pacing and one
+# Slack call: the half of the lease left after a renewal must outlast both, with room.
+SHORTEST_LEASE = int(2 * (SLACK_TIMEOUT + 2))
+LONGEST_LEASE = 60
 T = TypeVar("T")
+
+
+def lease_for(interval_seconds: int) -> int:
+    """A lease no longer than a sweep interval (between the shortest safe one and a minute):
+    replicas sweep at every interval and, finding the lease held, try again as it runs out,
+    so a leader that dies is replaced within two intervals."""
+    return max(SHORTEST_LEASE, min(LONGEST_LEASE, interval_seconds))
 
 
 def locked(session: Session) -> State:

@@ -68,10 +68,11 @@ def _init(spec: WorkerSpec) -> None:
 
 
 def _decide(now: datetime) -> tuple[int, int, int]:
-    from bot.monitor.sweep import SweepReport, _decide_and_commit
+    from bot.monitor.judging import decide_and_commit
+    from bot.monitor.sweep_report import SweepReport
 
     report = SweepReport(now=now)
-    _decide_and_commit(now, _MONITOR, report)
+    decide_and_commit(now, _MONITOR, report)
     return report.checked, report.opened, report.resolved
 
 

@@ -20,6 +20,7 @@ from bot.monitor.gateway import RETRY, DeliveryError, SlackGateway, make_client,
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import run_sweep
 from tests.conftest import MANAGERS, TOKEN, FakeClock, london
+from tests.slackio import run_cli
 
 SLOW = 5.0  # how long the slow Slack takes to answer
 TIMEOUT = 0.5
@@ -173,3 +174,76 @@ async def test_a_retry_after_on_one_method_leaves_the_others_alone(monitor, stan
         await gateway.update(MANAGERS, "1.1", "x", [])
     assert held.value.error == "ratelimited" and 29 <= held.value.retry_after <= 30
     assert len(standin.calls_to("chat.update")) == 1  # the second was not sent to Slack
+
+
+# -- a post whose answer was lost ---------------------------------------------------------------
+def other_process(engine, standin) -> Monitor:  # type: ignore[no-untyped-def]
+    """`python -m bot sweep`, or another replica: its own client, the same database."""
+    clock = FakeClock()
+    return Monitor(
+        engine=engine,
+        cal=WorkCalendar("Europe/London", "GB"),
+        gateway=SlackGateway(make_client(TOKEN, standin.url)),
+        manager_channel=MANAGERS,
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
+    )
+
+
+@pytest.mark.parametrize("kind", ["reset", "timeout"])
+async def test_a_post_slack_made_whose_answer_was_lost_is_found_not_posted_again(
+    monitor, standin, engine, kind
+):
+    three_stalled_owners(engine)
+    start = london("2026-01-12T09:30")
+    standin.fail("chat.postMessage", kind=kind, after_effect=True, hold=0.2)
+    if kind == "timeout":
+        monitor.gateway = SlackGateway(make_client(TOKEN, standin.url, timeout=0.1))
+        monitor.__post_init__()
+    report = await run_sweep(monitor, start)
+    assert report.sent == [] and posted(standin) == 1
+    [first] = [c for c in standin.calls_to("chat.postMessage")]
+    assert first.applied  # in the DM, though the bot never heard so
+
+    # The next sweep is another process's: it looks before it posts again.
+    report = await run_sweep(other_process(engine, standin), start + timedelta(hours=1))
+    owners = ("UDANA", "UTOM", "UMARCUS")
+    assert [len(standin.messages(standin.dm_channel(u) or "-")) for u in owners] == [1, 1, 1]
+    assert posted(standin) == 3  # the lost one was not posted a second time
+    assert len(standin.calls_to("conversations.history")) == 1  # only for the lost one
+    with transaction(engine) as s:
+        lost = s.get(Notification, first.params["metadata"]["event_payload"]["id"])
+        assert lost.status == "sent" and lost.ts == standin.messages(lost.channel)[0].ts
+
+
+async def test_a_post_whose_answer_was_lost_before_slack_made_it_is_posted_once(
+    monitor, standin, engine
+):
+    three_stalled_owners(engine)
+    start = london("2026-01-12T09:30")
+    standin.fail("chat.postMessage", kind="reset", after_effect=False)
+    await run_sweep(monitor, start)
+    await run_sweep(monitor, start + timedelta(hours=1))
+    owners = ("UDANA", "UTOM", "UMARCUS")
+    assert [len(standin.messages(standin.dm_channel(u) or "-")) for u in owners] == [1, 1, 1]
+    assert posted(standin) == 4 and len(standin.calls_to("conversations.history")) == 1
+
+
+async def test_a_fresh_python_m_bot_sweep_honours_a_running_retry_after(monitor, standin, engine):
+    """The Retry-After is in the database: a `python -m bot sweep` started after the 429, in a
+    process of its own, holds back too, and asks Slack nothing it was told to wait for."""
+    three_stalled_owners(engine)
+    standin.fail("chat.postMessage", status=429, retry_after=60)
+    await run_sweep(monitor, london("2026-01-12T09:30"))
+    assert posted(standin) == 1
+    env = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": standin.url,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "MANAGER_CHANNEL": MANAGERS,
+        "TEAM_TIMEZONE": "Europe/London",
+    }
+    code, out, err = await run_cli("sweep", "--now", "2026-01-12T10:30", env=env)
+    assert code == 0, err
+    assert "0 outside working hours, 1 waiting on Slack" in out
+    assert posted(standin) == 1 and standin.calls_inside_retry_after == 0

@@ -10,8 +10,8 @@ from datetime import timedelta
 from bot import tasks as service
 from bot.calendar import WorkCalendar
 from bot.db import transaction
-from bot.monitor import lease, sweep
-from bot.monitor.gateway import SlackGateway, make_client
+from bot.monitor import judging, lease
+from bot.monitor.gateway import SLACK_TIMEOUT, SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
 from tests.conftest import MANAGERS, TOKEN, FakeClock, london
@@ -58,6 +58,8 @@ async def test_after_a_crash_the_next_sweep_runs_within_a_minute(monitor, standi
     wall.at = START + timedelta(seconds=30)  # the restarted bot's first sweep: still held
     report = await run_sweep(monitor, wall.at)
     assert report.skipped == "another sweep holds the lease" and dms_to_creator(standin) == 0
+    # When to try again: as the crashed sweep's lease runs out (the bot's scheduler does).
+    assert report.busy_until == START + timedelta(seconds=monitor.lease_seconds)
 
     wall.at = START + timedelta(seconds=61)  # a minute after the crash, not ten
     report = await run_sweep(monitor, wall.at)
@@ -95,10 +97,21 @@ async def test_a_sweep_judging_for_minutes_keeps_the_lease(monitor, standin, eng
                 await asyncio.sleep(0.002)  # the holder's renewal gets its turn
                 others.append(await run_sweep(other_monitor(engine, standin, wall), wall.at))
             report = SweepReport(now=now)
-            await monitor.db(sweep._decide_and_commit, now, monitor, report)
+            await monitor.db(judging.decide_and_commit, now, monitor, report)
             return report.checked, report.opened, report.resolved
 
     monitor.worker = SlowJudge()
     report = await run_sweep(monitor, START)
     assert [o.skipped for o in others] == ["another sweep holds the lease"] * 30
     assert report.skipped is None and dms_to_creator(standin) == 1
+
+
+def test_the_lease_is_no_longer_than_an_interval_so_a_dead_leader_is_replaced_within_two():
+    """Replicas find the lease held, try again as it runs out, and sweep at every interval
+    anyway: with a lease no longer than the interval, a leader that died is replaced within two
+    intervals. Never shorter than a message's pacing and Slack call take, twice over."""
+    assert lease.lease_for(300) == 60  # the default interval: a minute
+    assert lease.lease_for(45) == 45
+    for interval in range(lease.SHORTEST_LEASE, 400):
+        assert lease.lease_for(interval) <= interval
+    assert lease.lease_for(1) == lease.SHORTEST_LEASE >= 2 * (SLACK_TIMEOUT + 1)

@@ -394,12 +394,12 @@ async def test_a_command_landing_while_its_page_is_judged_is_not_overwritten(
     """A page is judged outside the write lock, so a command can change a task in between.
     The stale verdict must not stand: the task is judged again as it now is, or, when the
     command came after the sweep's `now`, left for the next sweep."""
-    from bot.monitor import sweep
+    from bot.monitor import judging
 
     early = create(engine, title="Assigned just in time", due_at=london("2026-02-27T00:00"))
     late = create(engine, title="Assigned after the sweep began", due_at=london("2026-02-27T00:00"))
     now = london("2026-01-05T10:00")
-    judge, landed = sweep._judge, []
+    judge, landed = judging._judge, []
 
     def judge_while_commands_land(row, subtasks, at, m):
         if not landed:  # Dana takes both tasks, from Slack, as the page is being judged
@@ -409,7 +409,7 @@ async def test_a_command_landing_while_its_page_is_judged_is_not_overwritten(
             landed.append(True)
         return judge(row, subtasks, at, m)
 
-    monkeypatch.setattr(sweep, "_judge", judge_while_commands_land)
+    monkeypatch.setattr(judging, "_judge", judge_while_commands_land)
     report = await run_sweep(monitor, now)
     assert landed and report.opened == 0 and report.sent == []
     with transaction(engine) as s:
