@@ -148,6 +148,7 @@ class Deliverer:
                 if found is not None:
                     outcomes.mark_sent(self.m, item, item.channel or channel, found, now)
                     report.reconciled += 1
+                    report.owners_told |= item.kind == "dm"
                     log.info("notification %s was already in Slack (%s)", item.note_id, found)
                     return "sent"
                 reconcile.mark_attempt(self.m, item.note_id, channel)
@@ -155,6 +156,7 @@ class Deliverer:
         except DeliveryError as err:
             return outcomes.failed(self.m, item, err, now, report)
         outcomes.mark_sent(self.m, item, channel, ts, now)
+        report.owners_told |= item.kind == "dm"
         recipient = self.m.manager_channel if item.to == MANAGERS else item.to
         report.sent.append(
             Sent(

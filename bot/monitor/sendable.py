@@ -33,6 +33,7 @@ class DeliveryReport:
     # Found already in Slack (posted before a crash or a lost answer) and recorded, not posted
     # again.
     reconciled: int = 0
+    owners_told: bool = False  # a DM went out or was found in Slack: the ladder may step on
     problems: list[str] = field(default_factory=list)
 
 

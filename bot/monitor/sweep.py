@@ -159,7 +159,7 @@ async def run_sweep(m: Monitor, now: datetime, *, dry_run: bool = False) -> Swee
         deliverer = Deliverer(m, held)
         report.delivery = await deliverer.deliver_due(now)
         first = report.delivery
-        if first.left == 0 and any(s.kind == "dm" for s in first.sent):
+        if first.left == 0 and first.owners_told:
             # An owner told now starts what is owed at once ("overdue" and "I'm blocked" go to
             # the managers as the owner is told): one more step of the ladder, and its messages,
             # within what is left of the budget (nothing, when the first round had to stop).

@@ -137,3 +137,21 @@ async def test_a_reply_in_the_managers_thread_is_found_among_the_threads_replies
     assert read.params["ts"] == top.ts
     [note] = notes(engine, "thread")
     assert (note.status, note.ts) == ("sent", replies[0].ts)
+
+
+async def test_an_owner_found_told_in_slack_lets_the_managers_hear_in_the_same_sweep(
+    monitor, standin, engine
+):
+    """An overdue task goes to the managers as its owner is told. When the owner's DM is found
+    in Slack rather than sent, the owner has been told all the same: the managers hear in that
+    sweep, not one sweep interval later (digest off: the managers' message is the case's own)."""
+    monitor.policy = dataclasses.replace(monitor.policy, digest=False)
+    create(engine, title="VAT return", owner="UDANA", due_at=london("2026-01-02T17:00"))
+    standin.fail("chat.postMessage", kind="reset", after_effect=True)
+    await run_sweep(monitor, FIRST)
+    assert len(dms_to(standin, "UDANA")) == 1 and standin.messages(MANAGERS) == []
+
+    report = await run_sweep(monitor, FIRST + timedelta(minutes=5))
+    assert report.delivery.reconciled == 1 and len(dms_to(standin, "UDANA")) == 1
+    [managers] = standin.messages(MANAGERS)
+    assert "VAT return" in managers.text
