@@ -60,7 +60,7 @@ def summarize(
         due_day=ctx.cal.due_day(task.due_at) if task.due_at else None,
         used=time_used(view, now, ctx.cal),
         findings=tuple(findings),
-        forecast=forecast_for(view, now, ctx.cal),
+        forecast=forecast_for(view, now, ctx.cal, ctx.monitor.policy),
         block_reason=task.block_reason,
         parent_id=task.parent_id,
         description=task.description,

@@ -55,7 +55,7 @@ def _alert(
         now=now,
         cal=cal,
         used=time_used(view, now, cal),
-        forecast=forecast_for(view, now, cal),
+        forecast=forecast_for(view, now, cal, policy),
         block_reason=task.block_reason,
         parent_id=task.parent_id,
         reminders=case.reminders,
@@ -160,7 +160,7 @@ class CaseViews:
         if task.owner_id and task.owner_id not in self._owners:
             owner = s.get(SlackUser, task.owner_id)
         away, until = people.away_until(owner, now)
-        fc = problems[0].forecast if problems else forecast_for(view, now, cal)
+        fc = problems[0].forecast if problems else forecast_for(view, now, cal, policy)
         return conversation.CaseView(
             case_id=case.id,
             task_id=task.id,

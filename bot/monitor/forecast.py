@@ -52,17 +52,10 @@ def forecast(
     return Forecast(finish_day, late, pace * cal.day_seconds())
 
 
-def forecast_for(task, now: datetime, cal: WorkCalendar) -> Forecast | None:  # type: ignore[no-untyped-def]
-    """The forecast of a task (a rules' view, with `progress`, `reported_at`, `created_at`,
-    `due_at`), as `behind_pace` judges it: from the latest report, the silence since it
-    changing nothing; a parent's, from its subtasks' (`rules.parent_forecast`), whose stall
-    is judged with the default stall days."""
-    if getattr(task, "subtasks", 0):
-        from bot.monitor.policy import Policy  # the rules build on this module
-        from bot.monitor.rules import parent_forecast
-
-        found = parent_forecast(task, now, Policy(), cal)
-        return found[0] if found else None
+def own_forecast(task, cal: WorkCalendar) -> Forecast | None:  # type: ignore[no-untyped-def]
+    """A task's forecast from its own reports (a rules' view, with `progress`, `reported_at`,
+    `created_at`, `due_at` and the owner's away spell): from the latest report, the silence
+    since it changing nothing."""
     return forecast(
         start=task.created_at,
         progress=task.progress,
@@ -71,3 +64,14 @@ def forecast_for(task, now: datetime, cal: WorkCalendar) -> Forecast | None:  # 
         cal=cal,
         away=(getattr(task, "away_from", None), getattr(task, "away_until", None)),
     )
+
+
+def forecast_for(task, now: datetime, cal: WorkCalendar, policy) -> Forecast | None:  # type: ignore[no-untyped-def]
+    """The forecast of a task as `behind_pace` judges it under `policy`: its own, or a
+    parent's from its subtasks' (`rules.parent_forecast`)."""
+    if getattr(task, "subtasks", 0):
+        from bot.monitor.rules import parent_forecast  # the rules build on this module
+
+        found = parent_forecast(task, now, policy, cal)
+        return found[0] if found else None
+    return own_forecast(task, cal)

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from bot.calendar import WorkCalendar
 from bot.models import BLOCKED, OPEN
-from bot.monitor.forecast import Forecast, forecast
+from bot.monitor.forecast import Forecast, forecast, own_forecast
 from bot.monitor.policy import Policy
 from bot.monitor.rulebook import RULEBOOK
 
@@ -174,17 +174,6 @@ def pace_judged_from(task: TaskView, policy: Policy, cal: WorkCalendar) -> datet
     return cal.after_working_seconds(task.created_at, total * policy.pace_min_used / 100)
 
 
-def _own_forecast(task: TaskView, cal: WorkCalendar) -> Forecast | None:
-    return forecast(
-        start=task.created_at,
-        progress=task.progress,
-        reported_at=task.reported_at,
-        due_at=task.due_at,
-        cal=cal,
-        away=(task.away_from, task.away_until),
-    )
-
-
 def _today(now: datetime, cal: WorkCalendar) -> datetime:
     """The start of the day `now` falls in: a stalled subtask's work resumes today at the
     earliest. A day, not an instant, so that the verdict moves only at midnight."""
@@ -277,7 +266,7 @@ def check_behind_pace(
     elif task.reported_at is None or task.progress <= 0:
         return None
     else:
-        fc = _own_forecast(task, cal)
+        fc = own_forecast(task, cal)
     if fc is None:
         return None
     duration = cal.working_seconds(task.created_at, task.due_at) / cal.day_seconds()
