@@ -141,17 +141,24 @@ def paced(wire, clock) -> FakeClock:
     return clock
 
 
-@pytest.fixture
-async def monitor(engine, standin, clock):
-    client = make_client(TOKEN, standin.url)
-    m = Monitor(
+def monitor_of_its_own(engine, standin, clock: FakeClock | None = None, **kw) -> Monitor:  # type: ignore[no-untyped-def]
+    """A monitor on `engine` with its own Slack client, as another process or replica has."""
+    clock = clock or FakeClock()
+    return Monitor(
         engine=engine,
         cal=WorkCalendar("Europe/London", "GB"),
-        gateway=SlackGateway(client),
+        gateway=SlackGateway(make_client(TOKEN, standin.url)),
         manager_channel=MANAGERS,
         sleep=clock.sleep,
         monotonic=clock.monotonic,
+        **kw,
     )
+
+
+@pytest.fixture
+async def monitor(engine, standin, clock):
+    m = monitor_of_its_own(engine, standin, clock)
+    client = m.gateway.client
     m.clock = clock  # type: ignore[attr-defined]
     yield m
     if client.session:

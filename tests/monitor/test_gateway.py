@@ -19,7 +19,7 @@ from bot.models import Notification
 from bot.monitor.gateway import RETRY, DeliveryError, SlackGateway, make_client, slack_session
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import run_sweep
-from tests.conftest import MANAGERS, TOKEN, FakeClock, london
+from tests.conftest import MANAGERS, TOKEN, FakeClock, london, monitor_of_its_own
 from tests.slackio import run_cli
 
 SLOW = 5.0  # how long the slow Slack takes to answer
@@ -177,19 +177,6 @@ async def test_a_retry_after_on_one_method_leaves_the_others_alone(monitor, stan
 
 
 # -- a post whose answer was lost ---------------------------------------------------------------
-def other_process(engine, standin) -> Monitor:  # type: ignore[no-untyped-def]
-    """`python -m bot sweep`, or another replica: its own client, the same database."""
-    clock = FakeClock()
-    return Monitor(
-        engine=engine,
-        cal=WorkCalendar("Europe/London", "GB"),
-        gateway=SlackGateway(make_client(TOKEN, standin.url)),
-        manager_channel=MANAGERS,
-        sleep=clock.sleep,
-        monotonic=clock.monotonic,
-    )
-
-
 @pytest.mark.parametrize("kind", ["reset", "timeout"])
 async def test_a_post_slack_made_whose_answer_was_lost_is_found_not_posted_again(
     monitor, standin, engine, kind
@@ -206,7 +193,7 @@ async def test_a_post_slack_made_whose_answer_was_lost_is_found_not_posted_again
     assert first.applied  # in the DM, though the bot never heard so
 
     # The next sweep is another process's: it looks before it posts again.
-    report = await run_sweep(other_process(engine, standin), start + timedelta(hours=1))
+    report = await run_sweep(monitor_of_its_own(engine, standin), start + timedelta(hours=1))
     owners = ("UDANA", "UTOM", "UMARCUS")
     assert [len(standin.messages(standin.dm_channel(u) or "-")) for u in owners] == [1, 1, 1]
     assert posted(standin) == 3  # the lost one was not posted a second time

@@ -8,13 +8,12 @@ import asyncio
 from datetime import timedelta
 
 from bot import tasks as service
-from bot.calendar import WorkCalendar
 from bot.db import transaction
 from bot.monitor import judging, lease
-from bot.monitor.gateway import SLACK_TIMEOUT, SlackGateway, make_client
+from bot.monitor.gateway import SLACK_TIMEOUT
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import SweepReport, run_sweep
-from tests.conftest import MANAGERS, TOKEN, FakeClock, london
+from tests.conftest import london, monitor_of_its_own
 
 START = london("2026-01-05T09:05")
 
@@ -66,19 +65,6 @@ async def test_after_a_crash_the_next_sweep_runs_within_a_minute(monitor, standi
     assert report.skipped is None and dms_to_creator(standin) == 1
 
 
-def other_monitor(engine, standin, wall) -> Monitor:  # type: ignore[no-untyped-def]
-    clock = FakeClock()
-    return Monitor(
-        engine=engine,
-        cal=WorkCalendar("Europe/London", "GB"),
-        gateway=SlackGateway(make_client(TOKEN, standin.url)),
-        manager_channel=MANAGERS,
-        sleep=clock.sleep,
-        monotonic=clock.monotonic,
-        wall=wall,
-    )
-
-
 async def test_a_sweep_judging_for_minutes_keeps_the_lease(monitor, standin, engine, monkeypatch):
     """Judging that takes five minutes of wall time (a cold sweep over a huge database) renews
     the lease as it goes: a sweep started meanwhile elsewhere stays out, and one message goes."""
@@ -95,7 +81,7 @@ async def test_a_sweep_judging_for_minutes_keeps_the_lease(monitor, standin, eng
             for _ in range(30):  # five minutes of wall time, ten seconds at a time
                 wall.at += timedelta(seconds=10)
                 await asyncio.sleep(0.002)  # the holder's renewal gets its turn
-                others.append(await run_sweep(other_monitor(engine, standin, wall), wall.at))
+                others.append(await run_sweep(monitor_of_its_own(engine, standin, wall=wall), wall.at))
             report = SweepReport(now=now)
             await monitor.db(judging.decide_and_commit, now, monitor, report)
             return report.checked, report.opened, report.resolved
