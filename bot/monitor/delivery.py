@@ -111,7 +111,8 @@ class Deliverer:
                     report.cancelled += 1
                     continue
                 shown = render(session, note, now, m.policy, m.cal, views)
-                if shown.empty:
+                maybe_posted = note.sending_at is not None and m.policy.reconcile
+                if shown.empty and not (maybe_posted and note.kind != "edit"):
                     note.status, note.error = "cancelled", "nothing left to say"
                     report.cancelled += 1
                     continue
@@ -130,6 +131,7 @@ class Deliverer:
                         note.attempts,
                         sending_at=note.sending_at,
                         channel=note.channel,
+                        left_in_slack=shown.empty,
                     )
                 )
             last = notes[-1]
@@ -137,6 +139,8 @@ class Deliverer:
 
     # -- one notification ------------------------------------------------------------------
     async def _deliver_one(self, item: Prepared, now: datetime, report: DeliveryReport) -> str:
+        if item.left_in_slack:
+            return await self._settle_left_in_slack(item, now, report)
         try:
             if await waiting.must_wait(self.m, item, now, report):
                 return "skip"
@@ -171,6 +175,27 @@ class Deliverer:
                 ref_kind=item.ref_kind,
             )
         )
+        return "sent"
+
+    async def _settle_left_in_slack(
+        self, item: Prepared, now: datetime, report: DeliveryReport
+    ) -> str:
+        """A post whose cases resolved before its record could follow it: if Slack has it, it
+        is recorded and redrawn (it says why it cleared), or it would show a problem forever;
+        if not, there is nothing to send."""
+        try:
+            channel = item.channel or await self._channel_for(item)
+            found = await reconcile.find_posted(self.m, item, channel)
+        except DeliveryError as err:
+            return outcomes.failed(self.m, item, err, now, report)
+        if found is None:
+            outcomes.cancel(self.m, item, "nothing left to say")
+            report.cancelled += 1
+            return "skip"
+        outcomes.mark_sent(self.m, item, channel, found, now)
+        outcomes.redraw_cases(self.m, item, now)
+        report.reconciled += 1
+        log.info("notification %s was already in Slack (%s): redrawn", item.note_id, found)
         return "sent"
 
     async def _edit(self, item: Prepared) -> tuple[str, str]:

@@ -230,7 +230,8 @@ def resolve(session: Session, case: Case, now: datetime, cal: WorkCalendar) -> N
     session.add(case)
     for note in outbox.messages_of(session, case.id, outbox.POSTS):
         if note.status == "pending" and note.kind in outbox.TO_PEOPLE + ("thread",):
-            outbox.unlink(session, note, case)
+            if note.sending_at is None:  # else it may be in Slack: found, it is redrawn
+                outbox.unlink(session, note, case)
         elif note.kind == "escalation" and note.status == "sent":
             reply = outbox.queue(
                 session, "thread", MANAGERS, now, ref_id=note.id, task_id=case.task_id

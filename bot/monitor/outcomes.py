@@ -54,6 +54,20 @@ def mark_sent(m: Monitor, item: Prepared, channel: str, ts: str, now: datetime) 
             set_health(session, None)
 
 
+def cancel(m: Monitor, item: Prepared, why: str) -> None:
+    with transaction(m.engine) as session:
+        note = session.get(Notification, item.note_id)
+        note.status, note.error = "cancelled", why
+
+
+def redraw_cases(m: Monitor, item: Prepared, now: datetime) -> None:
+    """Every message of the cases `item` shows, edited to show them as they are now."""
+    today = m.cal.local_date(now).isoformat()
+    with transaction(m.engine) as session:
+        for case_id in outbox.cases_of(session, item.note_id):
+            outbox.edit_all(session, session.get(Case, case_id), now, today)
+
+
 def told(
     m: Monitor, session: Session, note_id: int, now: datetime, away_until: datetime | None = None
 ) -> None:

@@ -54,3 +54,6 @@ class Prepared:
     attempts: int
     sending_at: datetime | None = None  # an earlier attempt began then: it may be in Slack
     channel: str | None = None  # where that attempt went
+    # Nothing is left to say (its cases resolved), but an earlier attempt may be in Slack: if
+    # it is, it is recorded and redrawn to say why it cleared; if not, it is cancelled.
+    left_in_slack: bool = False

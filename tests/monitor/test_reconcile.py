@@ -155,3 +155,40 @@ async def test_an_owner_found_told_in_slack_lets_the_managers_hear_in_the_same_s
     assert report.delivery.reconciled == 1 and len(dms_to(standin, "UDANA")) == 1
     [managers] = standin.messages(MANAGERS)
     assert "VAT return" in managers.text
+
+
+async def test_a_dm_left_in_slack_whose_problem_cleared_meanwhile_is_redrawn_as_cleared(
+    monitor, standin, engine
+):
+    """Slack took the DM, the answer was lost, and the task was finished before the next
+    sweep: the DM is not posted again, nor left saying there is a problem; it is found,
+    recorded and edited to say why it cleared."""
+    tid = create(engine, title="Renew insurance", due_at=london("2026-02-01T00:00"))
+    standin.fail("chat.postMessage", kind="reset", after_effect=True)
+    await run_sweep(monitor, FIRST)
+    [posted] = dms_to(standin, "UMARCUS")
+    assert "Renew insurance" in posted.text and posted.edits == 0
+    with transaction(engine) as s:
+        service.complete(s, tid, by="UMARCUS", now=FIRST + timedelta(minutes=2))
+
+    await sweeps(monitor, 5, 10)
+    [shown] = dms_to(standin, "UMARCUS")  # the same message, not a second one
+    assert shown.ts == posted.ts and shown.edits >= 1
+    assert "no longer needs attention: marked done" in shown.text
+    [note] = notes(engine, "dm")
+    assert (note.status, note.ts) == ("sent", posted.ts)
+    assert len(standin.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_post_that_never_reached_slack_and_has_nothing_left_to_say_is_cancelled(
+    monitor, standin, engine
+):
+    tid = create(engine, title="Renew insurance", due_at=london("2026-02-01T00:00"))
+    standin.fail("chat.postMessage", kind="reset", after_effect=False)
+    await run_sweep(monitor, FIRST)
+    with transaction(engine) as s:
+        service.complete(s, tid, by="UMARCUS", now=FIRST + timedelta(minutes=2))
+    await sweeps(monitor, 5, 10)
+    assert dms_to(standin, "UMARCUS") == []
+    [note] = notes(engine, "dm")
+    assert note.status == "cancelled" and len(standin.calls_to("conversations.history")) == 1
