@@ -138,16 +138,19 @@ def finished_at(plan: Plan, stream: list[tuple[datetime, int]]) -> datetime | No
 def judge_plan(
     plan: Plan, subtasks: list[Plan], w: Watcher, end: datetime, *, parent_conflict: bool = False
 ) -> dict:
-    """The truth of one task, as `truth.json` holds it."""
+    """The truth of one task, as `truth.json` holds it. A parent's work is done in its
+    subtasks (product.md §2), so it is healthy only when each of them is: a subtask silent for
+    a week, or finished after its own deadline, is a part of the parent's plan that slipped,
+    even when the parent still makes its own deadline."""
     stream = progress_stream(plan, subtasks, w)
     finish = finished_at(plan, stream)
     due = plan.final_due()
     late = (finish is None and due <= end) or (finish is not None and finish > due)
     off = w.off(plan)
     why = _troubles(plan, stream, finish, off, w, late, own_pace=not subtasks)
-    behind = [s.key for s in subtasks if _pace_trouble(s, progress_stream(s, [], w), w.off(s), w)]
-    if behind:
-        why.append(f"subtasks behind pace: {', '.join(behind)}")
+    unwell = [s.key for s in subtasks if judge_plan(s, [], w, end)["troubled"]]
+    if unwell:
+        why.append(f"subtasks not healthy: {', '.join(unwell)}")
     if parent_conflict:
         why.append("a subtask is due after it")
     duration = w.cal.working_seconds(plan.created, due) / w.day
@@ -173,8 +176,8 @@ def _troubles(  # type: ignore[no-untyped-def]
 ) -> list[str]:
     """Why a task is not healthy (empty: it is): on pace at every report, a report at least
     every 3 working days, finished on time; no owner, a block or a conflict are trouble too.
-    A parent is on pace when each of its subtasks is at each of its own reports (`own_pace`
-    off here): its own progress, their weighted sum, lags whichever has not reported yet."""
+    A parent's pace is not judged from its own progress (`own_pace` off), their weighted sum,
+    which lags whichever subtask has not reported yet: `judge_plan` judges each subtask."""
     why = []
     if late:
         why.append("late" if finish else "never finished")

@@ -131,6 +131,11 @@ def test_a_healthy_task_is_healthy_when_checked_again_from_its_updates(quarter):
         if not away:  # an owner who was away is judged on the days they were there
             assert all(on_pace(t) for t in (subs or [task])), task.key
             checked += 1
+        for sub in subs:  # a parent's work is its subtasks': each of them healthy on its own
+            sub_done, sub_away = finished(sub), away_days(scenario, sub.owner)
+            assert sub_done is not None and sub_done <= dues(sub)[-1][1], (task.key, sub.key)
+            sub_reports = [at for at, _ in progress(sub) if at <= sub_done]
+            assert gaps_ok([sub.created, *sub_reports, sub_done], sub_away), (task.key, sub.key)
     assert checked >= 150
 
 
