@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from bot.calendar import WorkCalendar
 from bot.models import BLOCKED, OPEN
@@ -168,10 +169,17 @@ def pace_judged_from(task: TaskView, policy: Policy, cal: WorkCalendar) -> datet
     """When pace starts being judged: once `pace_min_used`% of the working time is used."""
     if task.due_at is None:
         return None
-    total = cal.working_seconds(task.created_at, task.due_at)
+    return _judged_from(task.created_at, task.due_at, policy.pace_min_used, cal)
+
+
+@lru_cache(maxsize=4096)  # asked twice per task judged (`check_*` and `wake_*`): paid once
+def _judged_from(
+    created_at: datetime, due_at: datetime, share: float, cal: WorkCalendar
+) -> datetime | None:
+    total = cal.working_seconds(created_at, due_at)
     if total <= 0:
         return None
-    return cal.after_working_seconds(task.created_at, total * policy.pace_min_used / 100)
+    return cal.after_working_seconds(created_at, total * share / 100)
 
 
 def _today(now: datetime, cal: WorkCalendar) -> datetime:
