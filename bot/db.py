@@ -7,8 +7,12 @@ while another process writes."""
 
 from __future__ import annotations
 
+import multiprocessing
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +49,82 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        read_only = conn.get_execution_options().get(READ_ONLY)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        way = _WAYS.get(engine)
+        if way is None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        way.before_write(conn)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            way.after_write(conn)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn) -> None:  # type: ignore[no-untyped-def]
+        if (way := _WAYS.get(engine)) is not None:
+            way.after_write(conn)
 
     return engine
+
+
+# -- SQLite's one write lock: people first ---------------------------------------------------
+_WAYS: weakref.WeakKeyDictionary[Engine, RightOfWay.Side] = weakref.WeakKeyDictionary()
+_WRITING = "vigil_writing"
+
+
+class RightOfWay:
+    """Who goes first when the bot and its judging worker both want SQLite's write lock.
+
+    SQLite has one write lock for every process, and a writer kept waiting does not queue: it
+    sleeps and tries again, longer each time. A full sweep's worker writes a page of verdicts,
+    judges the next page, writes again; people's commands, clicks and App Home, written by the
+    bot's own process, fell into that rhythm and waited, and with two database threads per
+    bot, answers queued behind them for seconds. So the bot's writes have the right of way:
+    while one waits for the lock or holds it (a count shared between the two processes), the
+    worker does not ask for it, for at most `most` seconds a transaction, so that a flood of
+    clicks slows a sweep but never stops it. PostgreSQL locks rows, not the database, and has
+    no need of this."""
+
+    def __init__(self, most: float = 0.25) -> None:
+        self.writing = multiprocessing.get_context("spawn").Value("i", 0)
+        self.most = most
+
+    def first(self, engine: Engine) -> None:
+        """`engine`'s writes (the bot's) go before those of any engine that gives way."""
+        if engine.dialect.name == "sqlite":
+            _WAYS[engine] = RightOfWay.Side(self, first=True)
+
+    def gives_way(self, engine: Engine) -> None:
+        """`engine`'s writes (the worker's) wait while the bot writes."""
+        if engine.dialect.name == "sqlite":
+            _WAYS[engine] = RightOfWay.Side(self, first=False)
+
+    @dataclass
+    class Side:
+        way: RightOfWay
+        first: bool
+
+        def before_write(self, conn: Any) -> None:
+            counter = self.way.writing
+            if self.first:
+                with counter.get_lock():
+                    counter.value += 1
+                conn.info[_WRITING] = True
+                return
+            give_up = time.monotonic() + self.way.most
+            while counter.value > 0 and time.monotonic() < give_up:
+                time.sleep(0.001)
+
+        def after_write(self, conn: Any) -> None:
+            if conn.info.pop(_WRITING, False):
+                counter = self.way.writing
+                with counter.get_lock():
+                    counter.value -= 1
 
 
 def after_cursor(at_column: Any, id_column: Any) -> Any:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot import tasks as service
 from bot.calendar import WorkCalendar
-from bot.db import create_schema, make_engine, reading, transaction
+from bot.db import _WAYS, RightOfWay, create_schema, make_engine, reading, transaction
 from bot.models import Event, Finding, Task
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import run_sweep
@@ -91,3 +91,49 @@ def test_what_only_reads_goes_on_while_another_process_holds_the_write_lock(tmp_
         assert s.execute(select(func.count()).select_from(Task)).scalar() == 2
     bot_engine.dispose()
     sweep_engine.dispose()
+
+
+def test_a_persons_write_goes_before_the_judging_workers_whoever_asked_first(tmp_path):
+    """SQLite's write lock does not queue its waiters. While a person's change waits for it
+    (here behind a `sweep` beside the bot), the judging worker does not ask for it: when the
+    lock frees, the person's change is written first, and the worker's verdicts after."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    bot_engine, worker_engine, beside = make_engine(url), make_engine(url), make_engine(url)
+    create_schema(bot_engine)
+    way = RightOfWay(most=30.0)
+    way.first(bot_engine)
+    way.gives_way(worker_engine)
+
+    def write(engine, title: str) -> None:  # type: ignore[no-untyped-def]
+        with transaction(engine) as s:
+            service.create_task(s, title=title, creator="UMARCUS", now=START)
+
+    person = threading.Thread(target=write, args=(bot_engine, "a person's change"))
+    worker = threading.Thread(target=write, args=(worker_engine, "the worker's verdicts"))
+    with transaction(beside) as holder:  # the lock is taken: both will have to wait for it
+        holder.execute(select(func.count()).select_from(Task))  # BEGIN IMMEDIATE has run
+        person.start()
+        while way.writing.value == 0:  # the person's change is waiting for the lock
+            threading.Event().wait(0.001)
+        # Long enough for SQLite to try again for the person only every 100 ms, while the
+        # worker, which asks later, would try every few milliseconds and win the lock.
+        threading.Event().wait(0.3)
+        worker.start()
+        threading.Event().wait(0.05)  # the worker, started, is waiting too
+    person.join(timeout=30)
+    worker.join(timeout=30)
+    with reading(bot_engine) as s:
+        order = list(s.execute(select(Task.title).order_by(Task.id)).scalars())
+    assert order == ["a person's change", "the worker's verdicts"]
+    assert way.writing.value == 0  # nothing left counted as writing
+    for engine in (bot_engine, worker_engine, beside):
+        engine.dispose()
+
+
+def test_the_right_of_way_is_for_sqlite_alone(tmp_path):
+    """PostgreSQL locks rows, not the database: nothing waits there for anyone's turn."""
+    way = RightOfWay()
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    way.gives_way(engine)
+    way.first(engine)
+    assert engine not in _WAYS

@@ -18,7 +18,7 @@ from bot.calendar import WorkCalendar
 from bot.commands import buttons, events, home, importing, modals, shortcut, slash
 from bot.commands.context import Context
 from bot.config import ConfigError, Settings
-from bot.db import make_engine, prepare_schema
+from bot.db import RightOfWay, make_engine, prepare_schema
 from bot.monitor.gateway import SlackGateway, make_client, slack_session
 from bot.monitor.lease import lease_for
 from bot.monitor.monitor import Monitor
@@ -98,7 +98,11 @@ def open_context(settings: Settings, client: AsyncWebClient) -> Context:
 def start_decide_worker(ctx: Context) -> None:
     """Sweeps judge tasks in a worker process, off the interpreter that acks Slack."""
     m = ctx.monitor
-    m.worker = DecideWorker(WorkerSpec(ctx.settings.database_url, m.cal, m.policy, m.page_size))
+    way = RightOfWay()  # people's writes before the worker's, on SQLite's one write lock
+    way.first(ctx.engine)
+    m.worker = DecideWorker(
+        WorkerSpec(ctx.settings.database_url, m.cal, m.policy, m.page_size, way)
+    )
 
 
 class _TokenFromClient(logging.Filter):

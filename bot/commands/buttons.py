@@ -32,7 +32,7 @@ from bot.commands.home import publish_home, republish
 from bot.commands.reply import Reply
 from bot.commands.views import modals as modal_views
 from bot.dates import Deadline
-from bot.db import transaction
+from bot.db import reading, transaction
 from bot.errors import UserError
 from bot.monitor import ladder
 from bot.monitor.alerts import redraw
@@ -80,19 +80,21 @@ def _redrawn(
     action is recorded on the case, where the digest shows it ("pinged by …")."""
     now = ctx.clock()
     channel, ts = channel_of(body), (body.get("container") or {}).get("message_ts")
-    with transaction(ctx.engine) as session:
+    with reading(ctx.engine) as session:  # a DM's redraw writes nothing: no write lock
         found = redraw(session, channel, ts, now, ctx.monitor.policy, ctx.cal)
-        if found is None:
-            return None
-        note, shown = found
-        if note.to == MANAGERS and task_id is not None:
+    if found is None:
+        return None
+    note, shown = found
+    if note.to == MANAGERS and task_id is not None:
+        with transaction(ctx.engine) as session:
             case = ladder.open_case(session, task_id)
             if case is not None:
                 local = now.astimezone(ctx.cal.tz)
                 case.notes = [*(case.notes or []), f"{did} by <@{user}> at {local:%H:%M}"]
                 session.add(case)
                 session.flush()
-                _, shown = redraw(session, channel, ts, now, ctx.monitor.policy, ctx.cal)
+                found = redraw(session, channel, ts, now, ctx.monitor.policy, ctx.cal)
+                shown = found[1] if found else shown
     line = context(f":white_check_mark: <@{user}>: {did}")
     return shown.text, shown.blocks[: MESSAGE_BLOCKS - 1] + [line]
 

@@ -51,11 +51,19 @@ def run(
     """Carry out a parsed command for `user`. Raises UserError (Refused: not theirs to change)
     before anything is stored."""
     now = ctx.clock()
+    if cmd.verb == "add":
+        with transaction(ctx.engine) as session:
+            return _add(session, ctx, cmd, user, now, key, link)
     if cmd.verb not in READS:
         with transaction(ctx.engine) as session:
-            if cmd.verb == "add":
-                return _add(session, ctx, cmd, user, now, key, link)
-            return _change(session, ctx, cmd, user, now)
+            done, touched = _change(session, ctx, cmd, user, now)
+        # The reply is read after the change is committed: the write lock is held for the
+        # change alone, not for drawing the card.
+        with reading(ctx.engine) as session:
+            task = taskops.get_task(session, cmd.task_id)
+            reply = _changed(session, ctx, task, ", ".join(done), now)
+        reply.touched |= touched
+        return reply
     with reading(ctx.engine) as session:
         if cmd.verb == "show":
             return _card(session, ctx, taskops.get_task(session, cmd.task_id), now)
@@ -158,7 +166,10 @@ def change_of(cmd: Command) -> taskops.Change:
     return taskops.Change(status=status, reason=cmd.text if verb == "block" else None)
 
 
-def _change(session: Session, ctx: Context, cmd: Command, user: str, now: datetime) -> Reply:
+def _change(
+    session: Session, ctx: Context, cmd: Command, user: str, now: datetime
+) -> tuple[list[str], set[str]]:
+    """The change itself: what was done, and whose App Home it touched."""
     before = _people(taskops.get_task(session, cmd.task_id))
     task, done = taskops.change_task(
         session,
@@ -169,9 +180,7 @@ def _change(session: Session, ctx: Context, cmd: Command, user: str, now: dateti
         managers=ctx.managers,
         due_words=deadline_words(ctx, cmd.due) if cmd.due else None,
     )
-    reply = _changed(session, ctx, task, ", ".join(done), now)
-    reply.touched |= before | _people(task)
-    return reply
+    return list(done), before | _people(task)
 
 
 def deadline_words(ctx: Context, due: Deadline) -> str:

@@ -143,27 +143,42 @@ def _check_page_beside_others(
     if not rows:
         return None
     judged = {row[0]: (row, _judge(row, subs.get(row[0], []), now, m)) for row in rows}
-    with transaction(m.engine) as session:
-        verdicts = []
-        changed: list = []
-        for row in session.execute(_TASKS_BY_ID, {"ids": list(judged)}):
-            seen, verdict = judged[row[0]]
-            if row != seen:
-                if row[_NEXT_CHECK] is None or row[_NEXT_CHECK] > now:
-                    continue
-                changed.append(row)
-                continue
-            verdicts.append((row, verdict))
-        fresh = subtasks_of(session, [row[0] for row in changed])
-        for row in changed:
-            verdict = _judge(row, fresh.get(row[0], []), now, m)
-            verdicts.append((row, verdict))
-        # In the page's order, whatever order the database returned them in: cases opening in
-        # one sweep join a person's DM in the order of their tasks.
-        verdicts.sort(key=lambda v: v[0][0])
-        _apply(session, now, m, verdicts, report)
+    ids = list(judged)
+    for start in range(0, len(ids), WRITE_CHUNK):
+        with transaction(m.engine) as session:
+            _apply_judged(session, now, m, judged, ids[start : start + WRITE_CHUNK], report)
     report.checked += len(rows)
     return (rows[-1][_NEXT_CHECK], rows[-1][0]) if len(rows) == m.page_size else None
+
+
+# Verdicts are written a few hundred tasks to a transaction: SQLite's write lock is held for
+# milliseconds at a time, and people's writes waiting for it get it between two of them.
+WRITE_CHUNK = 250
+
+
+def _apply_judged(
+    session: Session, now: datetime, m: Monitor, judged: dict, ids: list, report: SweepReport
+) -> None:
+    """Apply the verdicts of `ids`, judged outside the write lock, re-judging any task whose
+    row changed meanwhile."""
+    verdicts = []
+    changed: list = []
+    for row in session.execute(_TASKS_BY_ID, {"ids": ids}):
+        seen, verdict = judged[row[0]]
+        if row != seen:
+            if row[_NEXT_CHECK] is None or row[_NEXT_CHECK] > now:
+                continue
+            changed.append(row)
+            continue
+        verdicts.append((row, verdict))
+    fresh = subtasks_of(session, [row[0] for row in changed])
+    for row in changed:
+        verdict = _judge(row, fresh.get(row[0], []), now, m)
+        verdicts.append((row, verdict))
+    # In the page's order, whatever order the database returned them in: cases opening in
+    # one sweep join a person's DM in the order of their tasks.
+    verdicts.sort(key=lambda v: v[0][0])
+    _apply(session, now, m, verdicts, report)
 
 
 def _ladder_page(session: Session, now: datetime, m: Monitor, after: tuple) -> tuple | None:

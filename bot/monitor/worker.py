@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.calendar import WorkCalendar
+from bot.db import RightOfWay
 from bot.monitor.policy import Policy
 
 
@@ -33,6 +34,7 @@ class WorkerSpec:
     cal: WorkCalendar
     policy: Policy
     page_size: int
+    way: RightOfWay | None = None  # on SQLite, the worker's writes give way to the bot's
 
 
 _MONITOR = None  # the worker process's own monitor, built once
@@ -58,8 +60,11 @@ def _init(spec: WorkerSpec) -> None:
     from bot.db import make_engine
     from bot.monitor.monitor import Monitor
 
+    engine = make_engine(spec.database_url)
+    if spec.way is not None:
+        spec.way.gives_way(engine)
     _MONITOR = Monitor(
-        engine=make_engine(spec.database_url),
+        engine=engine,
         cal=spec.cal,
         policy=spec.policy,
         page_size=spec.page_size,
