@@ -165,12 +165,16 @@ class Notification(SQLModel, table=True):
 
 
 class CaseMessage(SQLModel, table=True):
-    """Which cases a message shows (a batched DM or a digest shows several), in order."""
+    """Which cases a message shows (a batched DM or a digest shows several), in order, and
+    which of them a DM shows as handed over to someone else."""
 
     __tablename__ = "case_message"
     notification_id: int = Field(foreign_key="notification.id", primary_key=True)
     case_id: int = Field(foreign_key="case.id", primary_key=True, index=True)
     position: int = 0
+    # A DM's, once the case is someone else's: whom it was handed over to. The DM says so and
+    # is left alone from then on, even if the case comes back to its reader (told afresh).
+    handed_to: str | None = None
 
 
 class SlackUser(SQLModel, table=True):

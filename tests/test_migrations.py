@@ -405,3 +405,49 @@ def test_a_firm_at_0002_upgrades_to_import_previews_and_post_attempts_and_keeps_
             assert s.get(Task, tid).progress == 40
         key = previews.keep(engine, user="UMARCUS", name="a.csv", content=b"title\nA\n", now=NOW)
         assert previews.take(engine, key, user="UMARCUS", now=NOW) == ("a.csv", b"title\nA\n")
+
+
+def test_a_firm_at_0004_upgrades_and_its_dms_handed_over_stay_handed_over(database_url):
+    """0005: `case_message.handed_to`. A DM already handed over (its reader is not whom the
+    case is with) is marked so, so the case coming back to its reader leaves it alone; the new
+    owner's DM and the managers' message still follow the case."""
+    with opened(database_url) as engine:
+        with engine.begin() as conn:
+            command.upgrade(runner.alembic_config(conn), "0004")
+        tid = add_task(engine)
+        at = NOW.replace(tzinfo=None)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    'INSERT INTO "case" (task_id, status, opened_at, back, recipient, reminders,'
+                    " notes) VALUES (:t, 'open', :at, 0, 'UTOM', 0, '[]')"
+                ),
+                {"t": tid, "at": at},
+            )
+            case_id = conn.execute(text('SELECT id FROM "case"')).scalar()
+            for kind, to in (("dm", "UDANA"), ("dm", "UTOM"), ("digest", "managers")):
+                note = conn.execute(
+                    text(
+                        'INSERT INTO notification (task_id, kind, "to", status, decided_at,'
+                        " not_before, attempts, sent_at, channel, ts) VALUES (:t, :k, :to,"
+                        " 'sent', :at, :at, 1, :at, 'C1', :ts) RETURNING id"
+                    ),
+                    {"t": tid, "k": kind, "to": to, "at": at, "ts": f"1.{to}"},
+                ).scalar()
+                conn.execute(
+                    text(
+                        "INSERT INTO case_message (notification_id, case_id, position)"
+                        " VALUES (:n, :c, 1)"
+                    ),
+                    {"n": note, "c": case_id},
+                )
+        runner.prepare(engine, upgrade=True)
+        assert differences(engine) == []
+        with engine.connect() as conn:
+            handed = conn.execute(
+                text(
+                    'SELECT n."to", m.handed_to FROM case_message m JOIN notification n'
+                    " ON n.id = m.notification_id ORDER BY n.id"
+                )
+            ).all()
+        assert [tuple(r) for r in handed] == [("UDANA", "UTOM"), ("UTOM", None), ("managers", None)]

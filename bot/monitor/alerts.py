@@ -84,6 +84,7 @@ class CaseViews:
     def __init__(self, session: Session, now: datetime, policy: Policy, cal: WorkCalendar) -> None:
         self.session, self.now, self.policy, self.cal = session, now, policy, cal
         self._shows: dict[int, list[int]] = {}  # notification id -> case ids, in order
+        self._handed: dict[tuple[int, int], str] = {}  # (notification, case) -> handed to
         self._tasks: dict[int, TaskView] = {}
         self._owners: dict[str, SlackUser | None] = {}
         self._views: dict[int, conversation.CaseView] = {}
@@ -101,12 +102,14 @@ class CaseViews:
         ids -= set(self._shows)
         for chunk in _chunks(sorted(ids)):
             self._shows.update({i: [] for i in chunk})
-            for note_id, case_id in s.execute(
-                select(CaseMessage.notification_id, CaseMessage.case_id)
+            for note_id, case_id, handed_to in s.execute(
+                select(CaseMessage.notification_id, CaseMessage.case_id, CaseMessage.handed_to)
                 .where(CaseMessage.notification_id.in_(chunk))
                 .order_by(CaseMessage.notification_id, CaseMessage.position)
             ):
                 self._shows[note_id].append(case_id)
+                if handed_to is not None:
+                    self._handed[(note_id, case_id)] = handed_to
         self._read_cases({c for i in ids for c in self._shows[i]})
 
     def _read_cases(self, case_ids: set[int]) -> None:
@@ -134,6 +137,10 @@ class CaseViews:
             self.read_ahead([note])
         found = (self.session.get(Case, cid) for cid in self._shows[note.id])
         return [c for c in found if c is not None]
+
+    def handed_to(self, note: Notification, case: Case) -> str | None:
+        """Whom `note` (a DM) handed `case` over to, if it did (read with `cases_of`)."""
+        return self._handed.get((note.id, case.id))
 
     def view(self, case: Case) -> conversation.CaseView:
         if case.id not in self._views:
@@ -274,9 +281,9 @@ def _render(session: Session, note: Notification, pass_: CaseViews, *, posted: b
     cases = pass_.cases_of(note)
     views = [pass_.view(c) for c in cases]
     if note.kind in outbox.TO_PEOPLE:
-        # A case handed over to someone else since: this DM says whose it is now.
+        # A case handed over to someone else since: this DM says to whom, for good.
         views = [
-            v if c.recipient in (None, note.to) else dataclasses.replace(v, handed_to=c.recipient)
+            dataclasses.replace(v, handed_to=to) if (to := pass_.handed_to(note, c)) else v
             for v, c in zip(views, cases, strict=True)
         ]
     if not posted:

@@ -159,13 +159,13 @@ def hand_over(session: Session, case: Case, recipient: str, now: datetime) -> No
     """The case is someone else's now (reassigned, or the creator's, the owner gone): the old
     recipient's DMs are edited once to say whose it is, then left alone (`outbox.edit_all`
     skips them); what was waiting to go to them is not sent; the new one is told afresh, with
-    reminders afresh."""
-    for note in outbox.messages_of(session, case.id, outbox.TO_PEOPLE):
-        if note.to != case.recipient:
-            continue  # handed over before: left alone already
+    reminders afresh. A DM handed over stays so if the case comes back to its reader (told in
+    a fresh DM), so one person never has two DMs showing the case open."""
+    for note in outbox.messages_of(session, case.id, outbox.TO_PEOPLE, live=True):
         if note.status == "pending":
             outbox.unlink(session, note, case)
         else:
+            outbox.hand_over(session, note, case, recipient)
             outbox.edit(session, note, now)
     case.recipient, case.told_at, case.reminders, case.last_reminder_at = recipient, None, 0, None
     _tell(session, case, "dm", now)
@@ -208,13 +208,8 @@ def _reopen(
     session.add(last)
     session.flush()
     if last.recipient != recipient:  # someone else's now: they are told afresh
-        last.recipient, last.told_at, last.reminders, last.last_reminder_at = (
-            recipient,
-            None,
-            0,
-            None,
-        )
-    if last.told_at is not None and last.reminders < policy.reminder_cap:
+        hand_over(session, last, recipient, now)
+    elif last.told_at is not None and last.reminders < policy.reminder_cap:
         last.reminders += 1  # one short reminder pointing at it, one of its cap
         last.last_reminder_at = now
         _tell(session, last, "reminder", now)

@@ -79,16 +79,27 @@ def by_key(session: Session, key: str) -> Notification | None:
     return session.execute(select(Notification).where(Notification.key == key)).scalar_one_or_none()
 
 
-def messages_of(session: Session, case_id: int, kinds: tuple[str, ...]) -> list[Notification]:
-    """The messages of these kinds that show the case, oldest first."""
-    return list(
-        session.execute(
-            select(Notification)
-            .join(CaseMessage, CaseMessage.notification_id == Notification.id)
-            .where(CaseMessage.case_id == case_id, Notification.kind.in_(kinds))
-            .order_by(Notification.id)
-        ).scalars()
+def hand_over(session: Session, note: Notification, case: Case, to: str | None) -> None:
+    """`note` (a DM) shows `case` as handed over to `to` from now on, whoever it is with later."""
+    row = session.get(CaseMessage, (note.id, case.id))
+    if row is not None:
+        row.handed_to = to
+        session.add(row)
+
+
+def messages_of(
+    session: Session, case_id: int, kinds: tuple[str, ...], *, live: bool = False
+) -> list[Notification]:
+    """The messages of these kinds that show the case, oldest first; `live`: only those still
+    following it (not DMs that handed it over to someone else)."""
+    query = (
+        select(Notification)
+        .join(CaseMessage, CaseMessage.notification_id == Notification.id)
+        .where(CaseMessage.case_id == case_id, Notification.kind.in_(kinds))
     )
+    if live:
+        query = query.where(CaseMessage.handed_to.is_(None))
+    return list(session.execute(query.order_by(Notification.id)).scalars())
 
 
 def cases_of(session: Session, note_id: int) -> list[int]:
@@ -121,10 +132,9 @@ def edit(session: Session, message: Notification, now: datetime) -> Notification
 def edit_all(session: Session, case: Case, now: datetime, today: str | None = None) -> None:
     """Every message that shows the case, edited to show it as it is now; of the digests, only
     today's (`digest:<today>`): those of earlier days are the record of those days; of the DMs,
-    only those to whom the case is now (one handed over says so once, then is left alone)."""
-    for message in messages_of(session, case.id, ("dm", "reminder", "digest", "escalation")):
+    not those that handed it over (one says so once, then is left alone)."""
+    kinds = ("dm", "reminder", "digest", "escalation")
+    for message in messages_of(session, case.id, kinds, live=True):
         if message.kind == "digest" and message.key != f"digest:{today}":
-            continue
-        if message.kind in TO_PEOPLE and message.to != case.recipient:
             continue
         edit(session, message, now)

@@ -11,6 +11,7 @@ from bot import tasks as service
 from bot.db import transaction
 from bot.monitor.sweep import run_sweep
 from bot.slack import ids
+from tests.commands.test_events import deliver
 from tests.conftest import MANAGERS, london
 from tests.monitor.test_sweep import create, dms_to, progress
 from tests.slackio import click, everything_valid
@@ -241,6 +242,98 @@ async def test_a_reassigned_case_tells_the_new_owner_and_leaves_the_old_dm_alone
     [dana_dm] = dms_to(standin, "UDANA")
     assert dana_dm.edits == 1 and "reassigned to <@UTOM>" in str(dana_dm.blocks)
     assert len(posts_to(standin, "UDANA")) == 1
+    everything_valid(standin)
+
+
+async def test_a_case_reassigned_back_is_told_afresh_and_the_old_dms_stay_handed_over(
+    wire, standin
+):
+    # Dana told, then the case goes to Tom and back to Dana on the same morning.
+    await wire.command("add Q3 filing <@UDANA|dana> due 2026-01-14", user="UMARCUS")
+    await wire.sweep(london("2026-01-15T09:30"))
+    await wire.sweep(london("2026-01-15T09:35"))
+    for person, at in (("UTOM", "2026-01-15T09:40"), ("UDANA", "2026-01-15T09:45")):
+        [digest] = top(standin)
+        await click(
+            wire,
+            digest,
+            {"action_id": ids.ACTION_REASSIGN, "type": "users_select", "selected_user": person},
+            user="UMARCUS",
+        )
+        await wire.sweep(london(at))
+    # Dana's first DM still says it went to Tom, as it was edited then; a fresh DM tells her
+    # it is hers again, with the buttons. Tom's DM says it went back to Dana, once.
+    first, fresh = dms_to(standin, "UDANA")
+    assert first.edits == 1 and "reassigned to <@UTOM>" in str(first.blocks)
+    assert all(b["type"] != "actions" for b in first.blocks)
+    assert "is overdue" in str(fresh.blocks) and any(b["type"] == "actions" for b in fresh.blocks)
+    [tom_dm] = dms_to(standin, "UTOM")
+    assert tom_dm.edits == 1 and "reassigned to <@UDANA>" in str(tom_dm.blocks)
+    assert len(posts_to(standin, "UDANA")) == 2 and len(posts_to(standin, "UTOM")) == 1
+    # Dana moves the deadline: only her fresh DM says so; the others are left as they were.
+    await wire.command("due 1 2026-02-27", user="UDANA")
+    await wire.sweep(london("2026-01-15T10:05"))
+    first, fresh = dms_to(standin, "UDANA")
+    assert "no longer needs attention: the deadline was moved" in str(fresh.blocks)
+    assert first.edits == 1 and "reassigned to <@UTOM>" in str(first.blocks)
+    [tom_dm] = dms_to(standin, "UTOM")
+    assert tom_dm.edits == 1 and "reassigned to <@UDANA>" in str(tom_dm.blocks)
+    assert len(posts_to(standin, "UDANA")) == 2 and len(posts_to(standin, "UTOM")) == 1
+    everything_valid(standin)
+
+
+async def test_a_case_back_with_someone_else_and_then_its_first_owner_tells_each_once(
+    wire, standin
+):
+    # Dana told; she moves the deadline to that day (resolved); the task goes to Tom, and the
+    # next day it is overdue again: the case is back, Tom's. Then it is Dana's again.
+    await wire.command("add Q3 filing <@UDANA|dana> due 2026-01-14", user="UMARCUS")
+    await wire.sweep(london("2026-01-15T09:30"))
+    await wire.command("due 1 2026-01-15", user="UDANA")
+    await wire.sweep(london("2026-01-15T09:40"))
+    await wire.command("assign 1 <@UTOM|tom>", user="UMARCUS")
+    await wire.sweep(london("2026-01-16T09:30"))
+    [tom_dm] = dms_to(standin, "UTOM")
+    assert "is overdue" in str(tom_dm.blocks)
+    [first] = dms_to(standin, "UDANA")
+    assert "reassigned to <@UTOM>" in str(first.blocks)
+    await wire.command("assign 1 <@UDANA|dana>", user="UMARCUS")
+    await wire.sweep(london("2026-01-16T09:50"))
+    first, fresh = dms_to(standin, "UDANA")
+    assert "reassigned to <@UTOM>" in str(first.blocks)
+    assert all(b["type"] != "actions" for b in first.blocks)
+    assert "is overdue" in str(fresh.blocks) and any(b["type"] == "actions" for b in fresh.blocks)
+    [tom_dm] = dms_to(standin, "UTOM")
+    assert tom_dm.edits == 1 and "reassigned to <@UDANA>" in str(tom_dm.blocks)
+    edits = first.edits
+    await wire.command("due 1 2026-02-27", user="UDANA")
+    await wire.sweep(london("2026-01-16T10:10"))
+    first, fresh = dms_to(standin, "UDANA")
+    assert "no longer needs attention" in str(fresh.blocks) and first.edits == edits
+    assert len(posts_to(standin, "UDANA")) == 2 and len(posts_to(standin, "UTOM")) == 1
+    everything_valid(standin)
+
+
+async def test_a_case_with_the_creator_while_the_owner_was_gone_goes_back_to_the_owner(
+    wire, standin, clock
+):
+    standin.clock = clock.timestamp
+    await wire.command("add Q3 filing <@UDANA|dana> due 2026-01-14", user="UMARCUS")
+    await wire.sweep(london("2026-01-15T09:30"))
+    # Dana is deactivated: Marcus, who created the task, hears of it; then she is back.
+    for deleted, at in ((True, "2026-01-15T09:40"), (False, "2026-01-15T09:50")):
+        await deliver(wire, standin.set_deleted("UDANA", deleted))
+        await wire.sweep(london(at))
+        if deleted:
+            [marcus_dm] = dms_to(standin, "UMARCUS")
+            assert "left Slack" in str(marcus_dm.blocks)
+    first, fresh = dms_to(standin, "UDANA")
+    assert "reassigned to <@UMARCUS>" in str(first.blocks)
+    assert all(b["type"] != "actions" for b in first.blocks)
+    assert "is overdue" in str(fresh.blocks) and any(b["type"] == "actions" for b in fresh.blocks)
+    [marcus_dm] = dms_to(standin, "UMARCUS")
+    assert "reassigned to <@UDANA>" in str(marcus_dm.blocks)
+    assert all(b["type"] != "actions" for b in marcus_dm.blocks)
     everything_valid(standin)
 
 

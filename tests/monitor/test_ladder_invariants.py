@@ -6,7 +6,9 @@ findings are exactly what the rules say of every open task now (the sweep's shor
 only at tasks whose answer can have moved misses nothing); no post (an edit aside) that shows
 a case already resolved when it went; never more reminders per case than the cap; never two
 managers' digests on one working day; never more than `ping_cap` posts to one person on one
-working day of their own zone; nothing sent twice.
+working day of their own zone; nothing sent twice; never two DMs to one person showing one
+case open (a case reassigned back, or back from the creator, is told afresh, and the DM that
+handed it over stays so).
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from bot.calendar import WorkCalendar
 from bot.db import create_schema, make_engine, transaction
 from bot.errors import UserError
 from bot.models import LIVE_STATUSES, Case, CaseMessage, Finding, Notification, Task
-from bot.monitor import ladder, outbox
-from bot.monitor.alerts import task_view
+from bot.monitor import ladder, outbox, people
+from bot.monitor.alerts import redraw, task_view
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.monitor.policy import Policy
@@ -89,8 +91,11 @@ class LadderMachine(RuleBasedStateMachine):
         create_schema(self.engine)
         self.now = london("2026-01-05T08:00")
         self.tasks: list[int] = []
+        self.owners: dict[int, list[str | None]] = {}  # each task's owners, in turn
         self.standin = slack()
         self.standin.reset()
+        for person in PEOPLE:  # people stay across examples: back from any that left
+            self.standin.set_deleted(person, False)
         self.posts_seen = 0
 
     def teardown(self) -> None:
@@ -130,6 +135,7 @@ class LadderMachine(RuleBasedStateMachine):
                     now=self.now,
                 ).id
             self.tasks.append(tid)
+            self.owners[tid] = [owner]
         except UserError:
             pass
 
@@ -141,7 +147,26 @@ class LadderMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.tasks)
     @rule(i=st.integers(min_value=0, max_value=50), owner=st.sampled_from(PEOPLE))
     def assign(self, i, owner):
-        self._change(service.assign, self.tasks[i % len(self.tasks)], owner)
+        tid = self.tasks[i % len(self.tasks)]
+        self._change(service.assign, tid, owner)
+        self.owners[tid].append(owner)
+
+    @precondition(lambda self: any(len(set(o)) > 1 for o in self.owners.values()))
+    @rule(i=st.integers(min_value=0, max_value=50))
+    def assign_back(self, i):
+        """Back to the owner before the last: its case goes back to whom it was with."""
+        moved = [t for t, o in self.owners.items() if len(set(o)) > 1]
+        tid = moved[i % len(moved)]
+        before = [o for o in self.owners[tid] if o != self.owners[tid][-1]][-1]
+        if before is not None:
+            self.assign(self.tasks.index(tid), before)
+
+    @rule(person=st.sampled_from(PEOPLE), gone=st.booleans())
+    def leave_or_return(self, person, gone):
+        """Deactivated in Slack (their tasks' cases go to the creator), or back."""
+        event = self.standin.set_deleted(person, gone)
+        with transaction(self.engine) as s:
+            people.record(s, people.Person.from_slack(event["user"]), self.now)
 
     @precondition(lambda self: self.tasks)
     @rule(i=st.integers(min_value=0, max_value=50), days=st.integers(min_value=-3, max_value=15))
@@ -295,6 +320,23 @@ class LadderMachine(RuleBasedStateMachine):
         assert not wrong, wrong
 
     @invariant()
+    def one_dm_shows_a_case_open_to_a_person(self):
+        """Of the DMs sent (reminders aside, which repeat one), at most one per person would
+        show a case open, with its buttons, if drawn now (an edit, a click)."""
+        live: Counter = Counter()
+        with transaction(self.engine) as s:
+            sent = s.execute(
+                select(Notification).where(Notification.kind == "dm", Notification.status == "sent")
+            ).scalars()
+            for note in list(sent):
+                drawn = redraw(s, note.channel, note.ts, self.now, POLICY, CAL)
+                blocks = drawn[1].blocks if drawn else []
+                found = (ids.parse_block_id(b.get("block_id", "")) for b in blocks)
+                live.update((note.to, task) for task in {f[0] for f in found if f})
+        twice = {k: n for k, n in live.items() if n > 1}
+        assert not twice, f"(person, task) shown open in more than one DM: {twice}"
+
+    @invariant()
     def one_digest_a_working_day(self):
         with transaction(self.engine) as s:
             sent = s.execute(
@@ -355,3 +397,51 @@ LadderMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_ladder_invariants = LadderMachine.TestCase
+
+
+def _steps_hold(machine: LadderMachine, steps: list[tuple[str, dict]]) -> None:
+    """The steps, one by one, every invariant checked after each."""
+    checks = [
+        machine.one_open_case_per_task_and_finding_per_rule,
+        machine.reminders_stay_within_the_cap,
+        machine.an_open_case_goes_only_to_whom_it_is_with_now,
+        machine.one_dm_shows_a_case_open_to_a_person,
+        machine.one_digest_a_working_day,
+        machine.at_most_ping_cap_posts_to_a_person_on_their_working_day,
+        machine.nothing_is_sent_twice,
+    ]
+    for name, args in steps:
+        getattr(machine, name)(**args)
+        for check in checks:
+            check()
+
+
+@pytest.mark.parametrize(
+    "away",
+    [
+        [("assign", {"i": 0, "owner": "UTOM"})],  # reassigned, then back
+        [("leave_or_return", {"person": "UDANA", "gone": True})],  # the creator's, then back
+    ],
+    ids=["reassigned", "owner-left"],
+)
+def test_a_case_that_comes_back_to_its_first_owner_is_open_in_one_dm(away):
+    """The histories the random ones reach only rarely: told, someone else's, back again."""
+    back = (
+        [("assign_back", {"i": 0})]
+        if away[0][0] == "assign"
+        else [("leave_or_return", {"person": "UDANA", "gone": False})]
+    )
+    machine = LadderMachine()
+    machine.start()
+    try:
+        machine.now = london("2026-01-05T09:00")
+        told = [
+            ("create", {"owner": "UDANA", "due_days": -2, "parent": 0, "with_parent": False}),
+            ("sweep", {"minutes": 30}),
+            ("sweep", {"minutes": 5}),
+        ]
+        settle = [("sweep", {"minutes": 5}), ("sweep", {"minutes": 5})]
+        _steps_hold(machine, told + away + settle + back + settle)
+        assert len(machine.standin.messages(machine.standin.dm_channel("UDANA"))) == 2
+    finally:
+        machine.teardown()
