@@ -384,14 +384,15 @@ async def _idle(limit: float = 3.0) -> None:
     assert not _app_work(), _app_work()
 
 
-def test_no_request_makes_vigil_fail_store_what_it_refused_or_mention_everyone(tmp_path):
+def test_no_request_makes_vigil_fail_store_what_it_refused_or_mention_everyone(database_url):
+    """On SQLite, and on PostgreSQL where one is given (`database_url`)."""
     loop = asyncio.new_event_loop()
     standin = SlackStandIn(token=TOKEN, block_validator=block_errors)
     for user in ("UDANA", "UMARCUS", "ULEE"):
         standin.add_user(user, name=user.title(), tz="Europe/London")
     standin.add_channel(MANAGERS, name="managers")
     standin.add_channel("C0GENERAL", name="general")
-    wire = SlackWire(standin, f"sqlite:///{tmp_path / 'fuzz.db'}", MONDAY)
+    wire = SlackWire(standin, database_url, MONDAY)
 
     async def start() -> None:
         await standin.start()

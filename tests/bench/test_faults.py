@@ -6,8 +6,11 @@ from __future__ import annotations
 from bot.bench.faults import run
 
 
-async def test_slack_failing_a_fifth_of_calls_loses_and_doubles_nothing():
-    counts = await run(tasks=24, people=6, rate=0.2, seed=3, slack_timeout=0.3)
+async def test_slack_failing_a_fifth_of_calls_loses_and_doubles_nothing(database_url):
+    """On SQLite, and on PostgreSQL where one is given (`database_url`)."""
+    counts = await run(
+        tasks=24, people=6, rate=0.2, seed=3, slack_timeout=0.3, database_url=database_url
+    )
     print("\n".join(counts.lines()))  # the counts, for the log of the run
     # The faults did happen, of every kind, some after Slack had applied the call.
     assert all(counts.faults[k] > 0 for k in ("429", "500", "503", "timeout", "reset"))
