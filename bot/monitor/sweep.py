@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlmodel import Session
@@ -150,6 +150,7 @@ async def run_sweep(m: Monitor, now: datetime, *, dry_run: bool = False) -> Swee
     if held == "busy":
         report.skipped = "another sweep holds the lease"
         return report
+    took = datetime.now(UTC)
     try:
         if m.worker is not None:
             counts = await held.during(m.worker.decide(now))
@@ -173,5 +174,14 @@ async def run_sweep(m: Monitor, now: datetime, *, dry_run: bool = False) -> Swee
             report.delivery.cancelled += more.cancelled
             report.delivery.problems += more.problems  # an archived channel is said, not lost
     finally:
+        # When this sweep held the lease, on the wall clock: what operators (and the replicas'
+        # test) read to see that one sweep at a time held it.
+        log.info(
+            "sweep as of %s by %s held the lease %s to %s",
+            now.isoformat(),
+            holder,
+            took.isoformat(),
+            datetime.now(UTC).isoformat(),
+        )
         await m.db(_finish, m, holder, now)
     return report

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 import time
@@ -66,15 +67,17 @@ class Replicas:
         }
         if os.environ.get("PYTHONPATH"):
             env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        log = (self.clock_file.parent / f"replica-{port}.log").open("ab")
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot",
             env=env,
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+            stderr=log,  # its log: when each of its sweeps held the lease
             start_new_session=True,
         )
+        log.close()
         self.procs[proc.pid], self.ports[proc.pid] = proc, port
         return proc.pid
 
@@ -137,6 +140,26 @@ class Lease:
         while True:
             await asyncio.to_thread(self.look)
             await asyncio.sleep(0.1)
+
+
+HELD = re.compile(r"sweep as of \S+ by (\S+) held the lease (\S+) to (\S+)")
+
+
+def overlapping_sweeps(folder: Path) -> tuple[int, list[tuple[str, str]]]:
+    """From every replica's log, when each sweep held the lease (on the wall clock, which the
+    processes share): how many sweeps, and every pair of different sweeps whose times overlap."""
+    spans = sorted(
+        (datetime.fromisoformat(a), datetime.fromisoformat(b), who)
+        for log in folder.glob("replica-*.log")
+        for who, a, b in HELD.findall(log.read_text(errors="replace"))
+    )
+    overlaps, latest = [], None  # latest: the sweep that held it longest so far
+    for span in spans:
+        if latest is not None and span[0] < latest[1]:
+            overlaps.append((latest[2], span[2]))
+        if latest is None or span[1] > latest[1]:
+            latest = span
+    return len(spans), overlaps
 
 
 def set_clock(file: Path, now: datetime) -> None:
@@ -339,6 +362,7 @@ async def test_three_replicas_on_postgres_through_thirty_days_of_slack_failing(s
             await replicas.stop_all()
             engine.dispose()
     faults = standin.fault_counts
+    sweeps_logged, overlaps = overlapping_sweeps(tmp_path)
     figures |= {
         "tasks": month.made,
         "Slack calls": faults["calls"],
@@ -347,6 +371,8 @@ async def test_three_replicas_on_postgres_through_thirty_days_of_slack_failing(s
         "calls inside a Retry-After": standin.calls_inside_retry_after,
         "sweeps seen holding the lease": lease.takes,
         "processes that led": len(lease.holders),
+        "sweeps logged holding the lease": sweeps_logged,
+        "sweeps overlapping another": len(overlaps),
         "seconds": round(time.monotonic() - began),
     }
     print(figures)
@@ -358,6 +384,9 @@ async def test_three_replicas_on_postgres_through_thirty_days_of_slack_failing(s
     assert figures["tasks out of order in a conversation"] == 0
     assert figures["calls inside a Retry-After"] == 0
     assert len(lease.holders) >= 2
+    # One leader at a time, seen from the replicas themselves: no two sweeps held the lease
+    # at once (a sweep killed mid-way logs nothing; its successor waited out its lease).
+    assert sweeps_logged > 40 and overlaps == []
     assert figures["replaced after"] <= LEASE + 2 * INTERVAL + 2
     assert figures["restart swept after"] < 60
 
