@@ -151,9 +151,9 @@ def _check_page_beside_others(
     return (rows[-1][_NEXT_CHECK], rows[-1][0]) if len(rows) == m.page_size else None
 
 
-# Verdicts are written a few hundred tasks to a transaction: SQLite's write lock is held for
+# Verdicts are written fifty tasks to a transaction: SQLite's write lock is held for
 # milliseconds at a time, and people's writes waiting for it get it between two of them.
-WRITE_CHUNK = 250
+WRITE_CHUNK = 50
 
 
 def _apply_judged(
