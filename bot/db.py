@@ -91,8 +91,14 @@ class RightOfWay:
     no need of this."""
 
     def __init__(self, most: float = 0.25) -> None:
-        self.writing = multiprocessing.get_context("spawn").Value("i", 0)
+        context = multiprocessing.get_context("spawn")
+        self.writing = context.Value("i", 0)
+        self.last_write = context.Value("d", 0.0)  # time.monotonic(), the same in every process
         self.most = most
+
+    def busy(self) -> bool:
+        """Whether the bot writes now or wrote within the last second."""
+        return self.writing.value > 0 or time.monotonic() - self.last_write.value < 1.0
 
     def first(self, engine: Engine) -> None:
         """`engine`'s writes (the bot's) go before those of any engine that gives way."""
@@ -114,6 +120,7 @@ class RightOfWay:
             if self.first:
                 with counter.get_lock():
                     counter.value += 1
+                self.way.last_write.value = time.monotonic()
                 conn.info[_WRITING] = True
                 return
             give_up = time.monotonic() + self.way.most
@@ -125,6 +132,13 @@ class RightOfWay:
                 counter = self.way.writing
                 with counter.get_lock():
                     counter.value -= 1
+
+
+def others_writing(engine: Engine) -> bool:
+    """For an engine that gives way: whether the bot is writing now or wrote within the last
+    second, when the worker writes in small transactions rather than a page at a time."""
+    side = _WAYS.get(engine)
+    return side is not None and not side.first and side.way.busy()
 
 
 def after_cursor(at_column: Any, id_column: Any) -> Any:

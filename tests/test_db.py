@@ -11,7 +11,15 @@ from sqlalchemy import func, select
 
 from bot import tasks as service
 from bot.calendar import WorkCalendar
-from bot.db import _WAYS, RightOfWay, create_schema, make_engine, reading, transaction
+from bot.db import (
+    _WAYS,
+    RightOfWay,
+    create_schema,
+    make_engine,
+    others_writing,
+    reading,
+    transaction,
+)
 from bot.models import Event, Finding, Task
 from bot.monitor.monitor import Monitor
 from bot.monitor.sweep import run_sweep
@@ -137,3 +145,22 @@ def test_the_right_of_way_is_for_sqlite_alone(tmp_path):
     way.gives_way(engine)
     way.first(engine)
     assert engine not in _WAYS
+
+
+def test_the_worker_writes_in_small_transactions_while_people_write(tmp_path):
+    """A page of verdicts is one transaction when the bot is quiet; while people's writes come
+    (now, or within the last second) the worker writes a few tasks at a time."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    bot_engine, worker_engine = make_engine(url), make_engine(url)
+    create_schema(bot_engine)
+    way = RightOfWay()
+    way.first(bot_engine)
+    way.gives_way(worker_engine)
+    assert not others_writing(worker_engine)
+    with transaction(bot_engine) as s:
+        service.create_task(s, title="a person's change", creator="UMARCUS", now=START)
+        assert others_writing(worker_engine)  # writing now
+    assert others_writing(worker_engine)  # and a moment ago
+    assert not others_writing(bot_engine)  # the bot itself never waits for anyone
+    for engine in (bot_engine, worker_engine):
+        engine.dispose()

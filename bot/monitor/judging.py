@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
-from bot.db import after_cursor, reading, transaction
+from bot.db import after_cursor, others_writing, reading, transaction
 from bot.models import LIVE_STATUSES, Case, Finding, Task
 from bot.monitor import ladder
 from bot.monitor.monitor import Monitor
@@ -144,16 +144,20 @@ def _check_page_beside_others(
         return None
     judged = {row[0]: (row, _judge(row, subs.get(row[0], []), now, m)) for row in rows}
     ids = list(judged)
-    for start in range(0, len(ids), WRITE_CHUNK):
+    start = 0
+    while start < len(ids):
+        size = WRITE_CHUNK if others_writing(m.engine) else len(ids)
         with transaction(m.engine) as session:
-            _apply_judged(session, now, m, judged, ids[start : start + WRITE_CHUNK], report)
+            _apply_judged(session, now, m, judged, ids[start : start + size], report)
+        start += size
     report.checked += len(rows)
     return (rows[-1][_NEXT_CHECK], rows[-1][0]) if len(rows) == m.page_size else None
 
 
-# Verdicts are written fifty tasks to a transaction: SQLite's write lock is held for
-# milliseconds at a time, and people's writes waiting for it get it between two of them.
-WRITE_CHUNK = 50
+# While people use the bot (SQLite), verdicts are written fifty tasks to a transaction: the
+# write lock is held for milliseconds at a time, and their writes get it between two of them.
+# Otherwise a page is one transaction, which costs fewer statements.
+WRITE_CHUNK = 10
 
 
 def _apply_judged(
