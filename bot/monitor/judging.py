@@ -154,7 +154,7 @@ def _check_page_beside_others(
     return (rows[-1][_NEXT_CHECK], rows[-1][0]) if len(rows) == m.page_size else None
 
 
-# While people use the bot (SQLite), verdicts are written fifty tasks to a transaction: the
+# While people use the bot (SQLite), verdicts are written ten tasks to a transaction: the
 # write lock is held for milliseconds at a time, and their writes get it between two of them.
 # Otherwise a page is one transaction, which costs fewer statements.
 WRITE_CHUNK = 10
