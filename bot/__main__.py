@@ -238,11 +238,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "db":
             return run_db(args.db_command, settings)
         if args.command == "sweep":
-            settings.require("SLACK_BOT_TOKEN")
-            try:
+            try:  # what was typed is checked first: a token set later will not fix it
                 now = parse_now(args.now, settings) if args.now else datetime.now(UTC)
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
+            settings.require("SLACK_BOT_TOKEN")
             return _sweep(settings, now, args.dry_run)
         if args.command == "import":
             from bot.importing.cli import run_import

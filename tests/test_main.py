@@ -132,6 +132,11 @@ def one_line(err: str) -> str:
             {},
             "vigil: --now takes an ISO-8601 time or a day and time",
         ),
+        (  # the mistake in what was typed first, before a setting missing from the machine
+            ["sweep", "--now", "in 4 days"],
+            {"SLACK_BOT_TOKEN": ""},
+            "vigil: --now takes an ISO-8601 time or a day and time",
+        ),
         (["sweep"], {"DATABASE_URL": "garbage"}, "vigil: DATABASE_URL is not a database URL"),
         (
             ["sweep"],
