@@ -23,7 +23,7 @@ SENDS = ("chat.postMessage", "chat.update")
 
 
 # -- the stand-in, a process of its own -----------------------------------------------------
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -31,7 +31,7 @@ def _free_port() -> int:
 
 class StandIn:
     def __init__(self, users: list[str]) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         args = [sys.executable, "-m", "bot", "standin", "--port", str(self.port)]
         for user in users:
             args += ["--user", f"{user}:Europe/London"]
@@ -66,6 +66,8 @@ class StandIn:
 class Killing:
     kills: list[float] = field(default_factory=list)  # wall-clock instants of each SIGKILL
     runs: int = 0
+    kills_by: Counter = field(default_factory=Counter)  # by kind of process: sweep, serve
+    runs_by: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
 
@@ -98,6 +100,8 @@ class Count:
     kills: int
     kills_in_window: int
     runs: int
+    kills_serve: int  # of `kills`, those of `python -m bot` (the rest: `python -m bot sweep`)
+    runs_serve: int
     seconds: float
     sends: int  # posts and edits Slack took
 
@@ -112,9 +116,11 @@ class Count:
             f"expected {self.expected}, delivered once {self.delivered}, doubled {self.doubled} "
             f"({self.doubled_in_window} between Slack's ok and the record), lost {self.lost}, "
             f"unexpected {self.unexpected}, final text differs {self.text_differs}, still pending "
-            f"{self.pending}; {self.kills} kills ({self.kills_in_window} with a post or edit "
-            f"answered but not yet recorded), {self.runs} sweep processes, {self.sends} posts "
-            f"and edits, {self.weeks} week(s), {self.seconds:.0f} s"
+            f"{self.pending}; {self.kills} kills ({self.kills - self.kills_serve} of sweep, "
+            f"{self.kills_serve} of serve; {self.kills_in_window} with a post or edit answered but "
+            f"not yet recorded), {self.runs} processes ({self.runs - self.runs_serve} sweep, "
+            f"{self.runs_serve} serve), {self.sends} posts and edits, {self.weeks} week(s), "
+            f"{self.seconds:.0f} s"
         )
 
 
@@ -190,6 +196,8 @@ def count(
             1 for k in killing.kills if any(c["at"] <= k <= c["at"] + slow + 0.05 for c in applied)
         ),
         runs=killing.runs,
+        kills_serve=killing.kills_by["serve"],
+        runs_serve=killing.runs_by["serve"],
         seconds=killing.seconds,
         sends=len(applied),
     )
