@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
             setting = Setting(reconcile, args.slow, url or None, kinds)
             result = chaos(folder, args.people, args.kills, setting, seed=args.seed)
             print(f"reconcile {'on ' if reconcile else 'off'}: {result.line()}", flush=True)
+            for what, times in result.unexpected_what.items():
+                print(f"  unexpected: {what}" + (f" ({times} times)" if times > 1 else ""))
             if reconcile:
                 worst = max(worst, result.lost + result.doubled + result.pending)
             else:

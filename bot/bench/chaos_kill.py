@@ -219,6 +219,8 @@ def sweep_until_done(bench: Bench, now: datetime, kills: int, sends: int) -> int
                 if _killed(bench, kind, proc, now, bench.slow * left):
                     bench.killing.kills.append(time.time())
                     bench.killing.kills_by[kind] += 1
+                    if kind == "serve":
+                        bench.killing.serve_kills.append(bench.killing.kills[-1])
                     _release_lease(bench.engine, proc.pid)
                     kills -= 1
                     continue
