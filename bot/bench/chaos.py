@@ -42,7 +42,7 @@ from pathlib import Path
 from bot.bench.chaos_kill import KINDS, Bench, fresh_database, startup_seconds, sweep_until_done
 from bot.bench.chaos_slack import SENDS, Count, Killing, StandIn, at_slack, count
 from bot.bench.chaos_week import MANAGER, build_team, people, week
-from bot.config import check_database_url
+from bot.config import ConfigError, check_database_url
 from bot.db import create_schema, make_engine
 
 MANAGERS = "CMANAGERS"
@@ -211,7 +211,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    url = args.database_url and check_database_url(args.database_url)
+    try:
+        url = args.database_url and check_database_url(args.database_url)
+    except ConfigError as exc:
+        parser.error(str(exc).replace("DATABASE_URL", "--database-url"))
     if url and not url.startswith("postgresql"):
         parser.error("--database-url takes a PostgreSQL URL (SQLite is the default)")
     # Stopped, it stops its stand-in and processes on the way out (the `finally`s).
