@@ -23,7 +23,7 @@ SENDS = ("chat.postMessage", "chat.update")
 
 
 # -- the stand-in, a process of its own -----------------------------------------------------
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -31,7 +31,7 @@ def _free_port() -> int:
 
 class StandIn:
     def __init__(self, users: list[str]) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         args = [sys.executable, "-m", "bot", "standin", "--port", str(self.port)]
         for user in users:
             args += ["--user", f"{user}:Europe/London"]
@@ -66,6 +66,9 @@ class StandIn:
 class Killing:
     kills: list[float] = field(default_factory=list)  # wall-clock instants of each SIGKILL
     runs: int = 0
+    kills_by: Counter = field(default_factory=Counter)  # by kind of process: sweep, serve
+    serve_kills: list[float] = field(default_factory=list)  # those of `python -m bot`
+    runs_by: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
 
@@ -98,10 +101,15 @@ class Count:
     kills: int
     kills_in_window: int
     runs: int
+    kills_serve: int  # of `kills`, those of `python -m bot` (the rest: `python -m bot sweep`)
+    serve_in_window: int  # of those, with a post or edit answered but not yet recorded
+    runs_serve: int
     seconds: float
     sends: int  # posts and edits Slack took
 
     weeks: int = 1
+    # What the unexpected messages were: kind, and the start of their text.
+    unexpected_what: Counter = field(default_factory=Counter)
 
     def plus(self, other: Count) -> Count:
         """Two weeks' counts together."""
@@ -112,8 +120,10 @@ class Count:
             f"expected {self.expected}, delivered once {self.delivered}, doubled {self.doubled} "
             f"({self.doubled_in_window} between Slack's ok and the record), lost {self.lost}, "
             f"unexpected {self.unexpected}, final text differs {self.text_differs}, still pending "
-            f"{self.pending}; {self.kills} kills ({self.kills_in_window} with a post or edit "
-            f"answered but not yet recorded), {self.runs} sweep processes, {self.sends} posts "
+            f"{self.pending}; {self.kills} kills ({self.kills - self.kills_serve} of sweep, "
+            f"{self.kills_serve} of serve; {self.kills_in_window} with a post or edit answered but "
+            f"not yet recorded, {self.serve_in_window} of them of serve), {self.runs} processes "
+            f"({self.runs - self.runs_serve} sweep, {self.runs_serve} serve), {self.sends} posts "
             f"and edits, {self.weeks} week(s), {self.seconds:.0f} s"
         )
 
@@ -165,12 +175,19 @@ def count(
     def in_window(at: float) -> bool:
         return any(at <= k <= at + slow + 0.05 for k in killing.kills)
 
+    def answer_held(k: float) -> bool:
+        return any(c["at"] <= k <= c["at"] + slow + 0.05 for c in applied)
+
     doubled = [n for n, c in copies.items() if c > 1]
     lost = unexpected = differs = 0
+    what: Counter = Counter()
     for key in set(expected) | set(got):
         want, have = sorted(expected.get(key, [])), sorted(got.get(key, []))
         lost += max(0, len(want) - len(have))
         unexpected += max(0, len(have) - len(want))
+        wanted = [_words(w) for w in want]
+        extra = [h for h in have if _words(h) not in wanted][: max(0, len(have) - len(want))]
+        what.update(f"{key[0]} to {key[1]} on {len(key[2])} task(s): {h[:80]!r}" for h in extra)
         differs += sum(1 for w, h in zip(want, have, strict=False) if _words(w) != _words(h))
     with transaction(engine) as s:
         pending = s.execute(
@@ -186,10 +203,12 @@ def count(
         text_differs=differs,
         pending=pending,
         kills=len(killing.kills),
-        kills_in_window=sum(
-            1 for k in killing.kills if any(c["at"] <= k <= c["at"] + slow + 0.05 for c in applied)
-        ),
+        kills_in_window=sum(1 for k in killing.kills if answer_held(k)),
         runs=killing.runs,
+        kills_serve=killing.kills_by["serve"],
+        serve_in_window=sum(1 for k in killing.serve_kills if answer_held(k)),
+        runs_serve=killing.runs_by["serve"],
         seconds=killing.seconds,
         sends=len(applied),
+        unexpected_what=what,
     )
