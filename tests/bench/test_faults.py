@@ -15,7 +15,9 @@ async def test_slack_failing_a_fifth_of_calls_loses_and_doubles_nothing(database
     # The faults did happen, of every kind, some after Slack had applied the call.
     assert all(counts.faults[k] > 0 for k in ("429", "500", "503", "timeout", "reset"))
     assert counts.lost_after_effect > 0
-    assert counts.posts_expected > 40 and counts.edits_expected > 0
+    # Enough went out to mean something (how many posts depends on which DMs the faults held
+    # back together into one: 37 to 50 in runs seen).
+    assert counts.posts_expected > 30 and counts.edits_expected > 0
     assert counts.lost == 0 and counts.doubled == 0 and counts.unaccounted == 0
     assert counts.posts_at_slack == counts.posts_expected
     assert counts.edits_at_slack >= counts.edits_expected
