@@ -125,11 +125,14 @@ def view_of(row, subtasks: list[Subtask], cal: WorkCalendar) -> TaskView:  # typ
 
 
 
+_TASKS_BY_ID = TASKS.where(Task.id.in_(bindparam("ids", expanding=True)))  # built once
+
+
 def load_views(session: Session, task_ids: list[int], cal: WorkCalendar) -> dict[int, TaskView]:
     """What the rules see of these tasks: two statements for a page, whatever its size."""
     if not task_ids:
         return {}
-    rows = session.execute(TASKS.where(Task.id.in_(task_ids))).all()
+    rows = session.execute(_TASKS_BY_ID, {"ids": task_ids}).all()
     subs = subtasks_of(session, task_ids)
     return {row[0]: view_of(row, subs.get(row[0], []), cal) for row in rows}
 
