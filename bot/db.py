@@ -10,13 +10,14 @@ from __future__ import annotations
 import multiprocessing
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, create_engine, event, tuple_
+from sqlalchemy import Engine, Integer, any_, bindparam, create_engine, event, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -139,6 +140,22 @@ def others_writing(engine: Engine) -> bool:
     second, when the worker writes in small transactions rather than a page at a time."""
     side = _WAYS.get(engine)
     return side is not None and not side.first and side.way.busy()
+
+
+class IdsIn:
+    """A statement that takes a list of ids (`:ids`), in the form each database reads fastest:
+    on PostgreSQL one array parameter (`id = ANY(:ids)`), elsewhere an expanding `IN`. Expanded
+    into 2,000 parameters, a page's statement is new text each time, which psycopg parses
+    again (12 ms a statement at 1,000 ids, a third of a steady sweep at a million tasks)."""
+
+    def __init__(self, build: Callable[[Callable[..., Any]], Any]) -> None:
+        self.array = build(lambda column: column == any_(bindparam("ids", type_=ARRAY(Integer))))
+        self.expanding = build(lambda column: column.in_(bindparam("ids", expanding=True)))
+
+    def on(self, session: Any) -> Any:
+        """The form for the database `session` (or connection) talks to."""
+        bind = session.get_bind() if hasattr(session, "get_bind") else session
+        return self.array if bind.dialect.name == "postgresql" else self.expanding
 
 
 def after_cursor(at_column: Any, id_column: Any) -> Any:

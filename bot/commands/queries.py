@@ -11,6 +11,7 @@ from sqlmodel import Session
 from bot.commands.context import Context
 from bot.commands.views.lists import TEAM_PAGE, Page, TeamCase
 from bot.commands.views.tasks import HistoryLine, TaskSummary
+from bot.db import IdsIn
 from bot.models import LIVE_STATUSES, Case, Event, Finding, Task
 from bot.monitor.alerts import task_view
 from bot.monitor.forecast import forecast_for
@@ -70,8 +71,10 @@ def summarize(
 
 # Statements a person's list, reply or App Home runs on every request, built once: SQLAlchemy
 # then neither builds them nor works out their cache key again (a sixth of a list's CPU).
-_OPEN_FINDINGS = select(Finding.task_id, Finding.rule).where(
-    Finding.task_id.in_(bindparam("ids", expanding=True)), Finding.status == "open"
+_OPEN_FINDINGS = IdsIn(
+    lambda ids_in: select(Finding.task_id, Finding.rule).where(
+        ids_in(Finding.task_id), Finding.status == "open"
+    )
 )
 
 
@@ -79,7 +82,7 @@ def open_findings(session: Session, task_ids: list[int]) -> dict[int, list[str]]
     found: dict[int, list[str]] = {}
     if not task_ids:
         return found
-    for task_id, rule in session.execute(_OPEN_FINDINGS, {"ids": task_ids}):
+    for task_id, rule in session.execute(_OPEN_FINDINGS.on(session), {"ids": task_ids}):
         found.setdefault(task_id, []).append(rule)
     return found
 

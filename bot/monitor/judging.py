@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
-from bot.db import after_cursor, others_writing, reading, transaction
-from bot.models import LIVE_STATUSES, Case, Finding, Task
+from bot.db import IdsIn, after_cursor, others_writing, reading, transaction
+from bot.models import LIVE_STATUSES, Case, Finding, Task, UTCDateTime
 from bot.monitor import ladder
 from bot.monitor.monitor import Monitor
 from bot.monitor.rollup import Subtask
@@ -32,7 +33,7 @@ _TASK_PAGE = (
     .order_by(Task.next_check_at, Task.id)
     .limit(bindparam("page"))
 )
-_TASKS_BY_ID = TASKS.where(Task.id.in_(bindparam("ids", expanding=True)))
+_TASKS_BY_ID = IdsIn(lambda ids_in: TASKS.where(ids_in(Task.id)))
 _CASE_PAGE = (
     select(Case)
     .where(
@@ -48,8 +49,29 @@ _SET_WAKE = (
     .where(Task.__table__.c.id == bindparam("tid"))
     .values(next_check_at=bindparam("wake"))
 )
-_OPEN_FINDINGS = select(Finding.task_id, Finding.rule, Finding.id).where(
-    Finding.task_id.in_(bindparam("ids", expanding=True)), Finding.status == "open"
+# On PostgreSQL a page's wake-up times are one statement, the ids and the times as two arrays,
+# rather than a round trip per task: `UPDATE task SET ... FROM unnest(...)`.
+_WAKES = select(
+    func.unnest(bindparam("tids", type_=ARRAY(Integer))).label("tid"),
+    func.unnest(bindparam("wakes", type_=ARRAY(UTCDateTime()))).label("wake"),
+).subquery()
+_SET_WAKES = (
+    update(Task.__table__)
+    .where(Task.__table__.c.id == _WAKES.c.tid)
+    .values(next_check_at=_WAKES.c.wake)
+)
+
+
+def _set_wakes(session: Session, wakes: list[dict]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        tids, times = [w["tid"] for w in wakes], [w["wake"] for w in wakes]
+        session.execute(_SET_WAKES, {"tids": tids, "wakes": times})
+    else:
+        session.execute(_SET_WAKE, wakes)  # SQLite's executemany: one statement, in C
+_OPEN_FINDINGS = IdsIn(
+    lambda ids_in: select(Finding.task_id, Finding.rule, Finding.id).where(
+        ids_in(Finding.task_id), Finding.status == "open"
+    )
 )
 _NEXT_CHECK = 9  # the row's place of Task.next_check_at: the page cursor, with the id
 
@@ -73,7 +95,7 @@ def _apply(
     # Which rules are open, as plain rows: most stay open, and only those that resolve are
     # loaded whole.
     open_findings: dict[int, dict[str, int]] = {}
-    for task_id, rule, finding_id in session.execute(_OPEN_FINDINGS, {"ids": ids}):
+    for task_id, rule, finding_id in session.execute(_OPEN_FINDINGS.on(session), {"ids": ids}):
         open_findings.setdefault(task_id, {})[rule] = finding_id
     wakes = []
     for row, (fired, wake) in verdicts:
@@ -107,7 +129,7 @@ def _apply(
             report.resolved += len(cleared)
         wakes.append({"tid": tid, "wake": wake})
     if wakes:
-        session.execute(_SET_WAKE, wakes)
+        _set_wakes(session, wakes)
 
 
 def _check_page(
@@ -167,7 +189,7 @@ def _apply_judged(
     row changed meanwhile."""
     verdicts = []
     changed: list = []
-    for row in session.execute(_TASKS_BY_ID, {"ids": ids}):
+    for row in session.execute(_TASKS_BY_ID.on(session), {"ids": ids}):
         seen, verdict = judged[row[0]]
         if row != seen:
             if row[_NEXT_CHECK] is None or row[_NEXT_CHECK] > now:

@@ -6,11 +6,12 @@ reads one."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from bot.calendar import WorkCalendar
+from bot.db import IdsIn
 from bot.models import CANCELLED, DONE, Finding, SlackUser, Task
 from bot.monitor.rollup import Subtask, roll_up
 from bot.monitor.rules import TaskView
@@ -47,8 +48,8 @@ TASKS = (
     .outerjoin(PARENT, PARENT.id == Task.parent_id)
     .outerjoin(OWNER, OWNER.id == Task.owner_id)
 )
-SUBTASKS = (
-    select(
+SUBTASKS = IdsIn(
+    lambda ids_in: select(
         Task.parent_id,
         Task.progress,
         Task.status,
@@ -62,14 +63,14 @@ SUBTASKS = (
         OWNER.away_until,
     )
     .outerjoin(OWNER, OWNER.id == Task.owner_id)
-    .where(Task.parent_id.in_(bindparam("ids", expanding=True)), Task.status != CANCELLED)
+    .where(ids_in(Task.parent_id), Task.status != CANCELLED)
 )
 
 def subtasks_of(session: Session, ids: list[int]) -> dict[int, list[Subtask]]:
     """The subtasks of these tasks, by parent: one statement for a page."""
     found: dict[int, list[Subtask]] = {}
     if ids:
-        for parent, *columns in session.execute(SUBTASKS, {"ids": ids}):
+        for parent, *columns in session.execute(SUBTASKS.on(session), {"ids": ids}):
             found.setdefault(parent, []).append(Subtask(*columns))
     return found
 
@@ -125,14 +126,14 @@ def view_of(row, subtasks: list[Subtask], cal: WorkCalendar) -> TaskView:  # typ
 
 
 
-_TASKS_BY_ID = TASKS.where(Task.id.in_(bindparam("ids", expanding=True)))  # built once
+_TASKS_BY_ID = IdsIn(lambda ids_in: TASKS.where(ids_in(Task.id)))  # built once
 
 
 def load_views(session: Session, task_ids: list[int], cal: WorkCalendar) -> dict[int, TaskView]:
     """What the rules see of these tasks: two statements for a page, whatever its size."""
     if not task_ids:
         return {}
-    rows = session.execute(_TASKS_BY_ID, {"ids": task_ids}).all()
+    rows = session.execute(_TASKS_BY_ID.on(session), {"ids": task_ids}).all()
     subs = subtasks_of(session, task_ids)
     return {row[0]: view_of(row, subs.get(row[0], []), cal) for row in rows}
 
