@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -184,6 +185,23 @@ def prepare_schema(engine: Engine, *, upgrade: bool = False) -> None:
     from bot.migrations.runner import prepare
 
     prepare(engine, upgrade=upgrade)
+
+
+@contextmanager
+def schema_of_its_own(url: str, prefix: str) -> Iterator[str]:
+    """A URL to a new schema of its own in the PostgreSQL database at `url`, dropped
+    afterwards: for tests and benchmarks that share one server."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
 
 
 @contextmanager

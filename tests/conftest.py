@@ -5,18 +5,15 @@ wire, and the one fake clock the tests move by hand."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
 from bot.calendar import WorkCalendar
-from bot.db import create_schema, make_engine
+from bot.db import create_schema, make_engine, schema_of_its_own
 from bot.monitor.gateway import SlackGateway, make_client
 from bot.monitor.monitor import Monitor
 from bot.standin import SlackStandIn
@@ -48,17 +45,8 @@ needs_postgres = pytest.mark.skipif(
 def postgres_database() -> Iterator[str]:
     """A URL to a schema of its own in the PostgreSQL test database, dropped afterwards."""
     assert POSTGRES_URL
-    schema = f"vigil_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with schema_of_its_own(POSTGRES_URL, "vigil_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", *(["postgres"] if POSTGRES_URL else [])])

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,11 +24,10 @@ from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
 
-from sqlalchemy import Engine, create_engine, func, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select, update
 
 from bot.bench.chaos_slack import Killing, StandIn, free_port
-from bot.db import reading, transaction
+from bot.db import reading, schema_of_its_own, transaction
 from bot.models import Case, Notification, State, Task
 from bot.monitor.lease import LEASE_KEY
 
@@ -65,17 +63,8 @@ def fresh_database(base_url: str | None, folder: Path, name: str) -> Iterator[st
     if not base_url:
         yield f"sqlite:///{folder / name}.db"
         return
-    schema = f"vigil_chaos_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with schema_of_its_own(base_url, "vigil_chaos") as url:
+        yield url
 
 
 def left_due(engine: Engine, now: datetime) -> int:
