@@ -162,8 +162,10 @@ def hand_over(session: Session, case: Case, recipient: str, now: datetime) -> No
     reminders afresh. A DM handed over stays so if the case comes back to its reader (told in
     a fresh DM), so one person never has two DMs showing the case open."""
     for note in outbox.messages_of(session, case.id, outbox.TO_PEOPLE, live=True):
-        if note.status == "pending":
+        if note.status == "pending" and note.sending_at is None:
             outbox.unlink(session, note, case)
+        elif note.status == "pending":  # it may be in Slack: found, it is redrawn saying so
+            outbox.hand_over(session, note, case, recipient)
         else:
             outbox.hand_over(session, note, case, recipient)
             outbox.edit(session, note, now)

@@ -61,11 +61,16 @@ def cancel(m: Monitor, item: Prepared, why: str) -> None:
 
 
 def redraw_cases(m: Monitor, item: Prepared, now: datetime) -> None:
-    """Every message of the cases `item` shows, edited to show them as they are now."""
+    """Every message of the cases `item` shows, edited to show them as they are now, and
+    `item` itself: a DM whose case was handed over while it was being sent is no longer one
+    of the case's own messages, and says once whose the case is now."""
     today = m.cal.local_date(now).isoformat()
     with transaction(m.engine) as session:
         for case_id in outbox.cases_of(session, item.note_id):
             outbox.edit_all(session, session.get(Case, case_id), now, today)
+        note = session.get(Notification, item.note_id)
+        if note is not None:
+            outbox.edit(session, note, now)
 
 
 def told(

@@ -192,3 +192,25 @@ async def test_a_post_that_never_reached_slack_and_has_nothing_left_to_say_is_ca
     assert dms_to(standin, "UMARCUS") == []
     [note] = notes(engine, "dm")
     assert note.status == "cancelled" and len(standin.calls_to("conversations.history")) == 1
+
+
+async def test_a_dm_left_in_slack_whose_task_was_reassigned_meanwhile_says_whose_it_is(
+    monitor, standin, engine
+):
+    """Slack took Marcus's DM, the answer was lost, and the task went to Dana before the next
+    sweep: Marcus's DM is found and edited to say Dana has it (not left open with its
+    buttons), and Dana is told in a DM of her own."""
+    tid = create(engine, title="Renew insurance", owner="UMARCUS")  # no deadline: a problem
+    standin.fail("chat.postMessage", kind="reset", after_effect=True)
+    await run_sweep(monitor, FIRST)
+    [posted] = dms_to(standin, "UMARCUS")
+    with transaction(engine) as s:
+        service.assign(s, tid, "UDANA", by="UMARCUS", now=FIRST + timedelta(minutes=2))
+
+    await sweeps(monitor, 5, 10)
+    [shown] = dms_to(standin, "UMARCUS")  # the same message, edited, not a second one
+    assert shown.ts == posted.ts and shown.edits >= 1
+    assert "was reassigned to <@UDANA>" in shown.text
+    assert not any(b.get("type") == "actions" for b in shown.blocks)
+    [to_dana] = dms_to(standin, "UDANA")
+    assert "Renew insurance" in to_dana.text
