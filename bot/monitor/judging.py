@@ -68,6 +68,8 @@ def _set_wakes(session: Session, wakes: list[dict]) -> None:
         session.execute(_SET_WAKES, {"tids": tids, "wakes": times})
     else:
         session.execute(_SET_WAKE, wakes)  # SQLite's executemany: one statement, in C
+
+
 _OPEN_FINDINGS = IdsIn(
     lambda ids_in: select(Finding.task_id, Finding.rule, Finding.id).where(
         ids_in(Finding.task_id), Finding.status == "open"

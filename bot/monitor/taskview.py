@@ -49,22 +49,25 @@ TASKS = (
     .outerjoin(OWNER, OWNER.id == Task.owner_id)
 )
 SUBTASKS = IdsIn(
-    lambda ids_in: select(
-        Task.parent_id,
-        Task.progress,
-        Task.status,
-        Task.created_at,
-        Task.due_at,
-        Task.reported_at,
-        Task.id,
-        Task.activity_at,
-        Task.owner_id,
-        OWNER.away_from,
-        OWNER.away_until,
+    lambda ids_in: (
+        select(
+            Task.parent_id,
+            Task.progress,
+            Task.status,
+            Task.created_at,
+            Task.due_at,
+            Task.reported_at,
+            Task.id,
+            Task.activity_at,
+            Task.owner_id,
+            OWNER.away_from,
+            OWNER.away_until,
+        )
+        .outerjoin(OWNER, OWNER.id == Task.owner_id)
+        .where(ids_in(Task.parent_id), Task.status != CANCELLED)
     )
-    .outerjoin(OWNER, OWNER.id == Task.owner_id)
-    .where(ids_in(Task.parent_id), Task.status != CANCELLED)
 )
+
 
 def subtasks_of(session: Session, ids: list[int]) -> dict[int, list[Subtask]]:
     """The subtasks of these tasks, by parent: one statement for a page."""
@@ -123,7 +126,6 @@ def view_of(row, subtasks: list[Subtask], cal: WorkCalendar) -> TaskView:  # typ
         own_progress=progress,
         own_reported_at=reported,
     )
-
 
 
 _TASKS_BY_ID = IdsIn(lambda ids_in: TASKS.where(ids_in(Task.id)))  # built once
