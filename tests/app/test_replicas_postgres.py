@@ -46,8 +46,9 @@ STEP_HOURS = (9, 15)  # the moments of each working day the clock stops at
 class Replicas:
     """The bot processes, each in a process group of its own (it and its judging worker)."""
 
-    def __init__(self, url: str, standin, clock_file: Path) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, url: str, standin, clock_file: Path, interval: int = INTERVAL) -> None:  # type: ignore[no-untyped-def]
         self.url, self.standin, self.clock_file = url, standin, clock_file
+        self.interval = interval
         self.procs: dict[int, asyncio.subprocess.Process] = {}
         self.ports: dict[int, int] = {}
 
@@ -62,7 +63,7 @@ class Replicas:
             "PORT": str(port),
             "MANAGER_CHANNEL": MANAGERS,
             "TEAM_TIMEZONE": "Europe/London",
-            "SWEEP_INTERVAL_SECONDS": str(INTERVAL),
+            "SWEEP_INTERVAL_SECONDS": str(self.interval),
             "CLOCK_FILE": str(self.clock_file),
         }
         if os.environ.get("PYTHONPATH"):
@@ -445,3 +446,48 @@ async def crash_the_only_one(replicas: Replicas, lease: Lease, engine, now: date
             return round(time.monotonic() - restarted, 1)
         assert time.monotonic() - restarted < 90, "the restart never swept"
         await asyncio.sleep(0.1)
+
+
+async def test_at_a_thirteen_second_interval_a_killed_leader_is_replaced_within_two(
+    standin, tmp_path
+):
+    """The promise at the shortest interval it is made for: the lease, 24 s at the shortest
+    (it must outlast a Slack call), runs out, and the other replica tries a second after, 25 s
+    at most, within two intervals from 13 s up. Two replicas sweeping every 13 s, the one
+    holding the lease SIGKILLed in the middle of a sweep."""
+    interval = 13
+    for user in [*PEOPLE[:4], BOSS]:
+        standin.add_user(user, name=user.lower(), tz="Europe/London")
+    clock_file = tmp_path / "now"
+    clock_file.write_text(START.isoformat())
+    with postgres_database() as url:
+        replicas = Replicas(url, standin, clock_file, interval=interval)
+        engine = make_engine(url)
+        try:
+            for pid in [await replicas.start() for _ in range(2)]:
+                await replicas.healthy(pid)
+            await asyncio.to_thread(make_work, engine, 5000)  # a sweep long enough to kill in
+            lease = Lease(engine)
+            leader = await held_by_one(lease, replicas.procs, limit=3 * interval)
+            assert leader is not None, "no sweep took the lease"
+            await replicas.kill(leader)
+            await asyncio.to_thread(make_work, engine, 50)  # due whatever the sweep had done
+            replaced = await taken_over(lease, leader, limit=4 * interval)
+        finally:
+            await replicas.stop_all()
+            engine.dispose()
+    print({"interval": interval, "replaced after": replaced})
+    assert replaced is not None and replaced <= 2 * interval
+
+
+def make_work(engine, n: int) -> None:  # type: ignore[no-untyped-def]
+    with transaction(engine) as s:
+        for k in range(n):
+            service.create_task(
+                s,
+                title=f"Work {k}",
+                creator=BOSS,
+                owner=PEOPLE[k % 4],
+                due_at=START + timedelta(days=10),
+                now=START,
+            )
