@@ -148,9 +148,10 @@ def test_the_right_of_way_is_for_sqlite_alone(tmp_path):
     assert engine not in _WAYS
 
 
-def test_the_worker_writes_in_small_transactions_while_people_write(tmp_path):
-    """A page of verdicts is one transaction when the bot is quiet; while people's writes come
-    (now, or within the last second) the worker writes a few tasks at a time."""
+def test_the_worker_sees_people_writing_now_and_for_a_second_after(tmp_path):
+    """What decides the worker's transactions (`others_writing`): a page of verdicts is one
+    when the bot is quiet, ten tasks while people's writes come, now or within the last
+    second. The bot's own engine never gives way."""
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     bot_engine, worker_engine = make_engine(url), make_engine(url)
     create_schema(bot_engine)
@@ -164,4 +165,24 @@ def test_the_worker_writes_in_small_transactions_while_people_write(tmp_path):
     assert others_writing(worker_engine)  # and a moment ago
     assert not others_writing(bot_engine)  # the bot itself never waits for anyone
     for engine in (bot_engine, worker_engine):
+        engine.dispose()
+
+
+def test_a_sweep_with_nothing_to_do_never_waits_for_the_write_lock(tmp_path):
+    """Most scheduled sweeps find nothing due: that look is a read, so it goes on while a
+    `sweep` beside the bot (or its worker) holds the write lock, and holds no one up."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    bot_engine, beside = make_engine(url), make_engine(url)
+    create_schema(bot_engine)
+    monitor = Monitor(
+        engine=bot_engine, cal=WorkCalendar("UTC"), settings_checked=True, count_open_tasks=False
+    )
+    reports: list = []
+    sweep = threading.Thread(target=lambda: reports.append(asyncio.run(run_sweep(monitor, START))))
+    with transaction(beside) as holder:
+        holder.execute(select(func.count()).select_from(Task))  # BEGIN IMMEDIATE has run
+        sweep.start()
+        sweep.join(timeout=10)  # a sweep that asked for the lock would still be waiting
+        assert not sweep.is_alive() and reports[0].checked == 0
+    for engine in (bot_engine, beside):
         engine.dispose()

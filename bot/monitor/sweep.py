@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlmodel import Session
 
-from bot.db import transaction
+from bot.db import READ_ONLY, transaction
 from bot.models import LIVE_STATUSES, Case, Notification, State, Task
 from bot.monitor import lease
 from bot.monitor.alerts import render
@@ -82,8 +82,9 @@ def _start(m: Monitor, holder: str, now: datetime, report: SweepReport) -> str |
     due?", and the lease taken. Returns "idle" (nothing to do), "busy" (another sweep holds the
     lease) or the lease, held."""
     if m.settings_checked and not m.count_open_tasks:
-        # The common case of a scheduled sweep: one statement on a bare connection.
-        with m.engine.begin() as conn:
+        # The common case of a scheduled sweep: one read on a bare connection, which on SQLite
+        # neither takes the write lock nor counts as people writing (`RightOfWay`).
+        with m.engine.connect().execution_options(**{READ_ONLY: True}) as conn, conn.begin():
             if not conn.execute(_DUE, {"now": now}).scalar():
                 m.last_sweep = now
                 return "idle"
